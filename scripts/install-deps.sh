@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Parley's build, tests and benchmarks need.
+# Idempotent: does nothing when everything is present; runs `apt-get update`
+# only when something is missing. Usage: scripts/install-deps.sh [--test]
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake ninja-build pkg-config ccache
+  libboost-dev libssl-dev libsqlite3-dev libcrypt-dev
+  libspdlog-dev libfmt-dev rapidjson-dev libexpected-dev
+  libpq-dev libhiredis-dev
+)
+test_pkgs=(
+  libgtest-dev libgmock-dev libbenchmark-dev nodejs npm sqlite3 wrk
+  clang clang-format clang-tidy curl
+)
+
+want=("${build_pkgs[@]}")
+if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    # nodejs/npm may come from outside Debian's packages; accept the commands.
+    case "$p" in
+      nodejs) command -v node >/dev/null && continue ;;
+      npm) command -v npm >/dev/null && continue ;;
+    esac
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then exit 0; fi
+
+echo "installing: ${missing[*]}" >&2
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,86 @@
+#include "api/json.hpp"
+
+#include <rapidjson/error/en.h>
+
+#include "core/clock.hpp"
+
+namespace parley::api {
+
+core::Result<rapidjson::Document> parse_body(const http::Request& req) {
+  rapidjson::Document doc;
+  if (req.body.empty()) {
+    doc.SetObject();
+    return doc;
+  }
+  std::string_view type = req.header("content-type");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  std::string lowered(type);
+  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lowered != "application/json") {
+    return core::fail(core::ErrorCode::unsupported_media_type,
+                      "Content-Type must be application/json");
+  }
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(req.body.data(), req.body.size());
+  if (doc.HasParseError()) {
+    core::Error e = core::Error::make(core::ErrorCode::invalid_json, "Request body is not valid JSON");
+    e.detail = rapidjson::GetParseError_En(doc.GetParseError());
+    return core::fail(std::move(e));
+  }
+  if (!doc.IsObject()) {
+    core::Error e = core::Error::make(core::ErrorCode::validation_failed,
+                                      "Request body must be a JSON object");
+    e.fields.push_back({"body", "must be a JSON object"});
+    return core::fail(std::move(e));
+  }
+  return doc;
+}
+
+std::optional<std::string> string_member(const rapidjson::Value& obj, const char* field,
+                                         core::Error& err) {
+  const auto it = obj.FindMember(field);
+  if (it == obj.MemberEnd() || it->value.IsNull()) return std::nullopt;
+  if (!it->value.IsString()) {
+    err.code = core::ErrorCode::validation_failed;
+    err.message = "Validation failed";
+    err.fields.push_back({field, "must be a string"});
+    return std::nullopt;
+  }
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+void write_string(JsonWriter& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+void write_user(JsonWriter& w, const store::User& u, std::optional<bool> online) {
+  w.StartObject();
+  w.Key("_id");
+  write_string(w, u.id);
+  w.Key("name");
+  write_string(w, u.name);
+  w.Key("email");
+  write_string(w, u.email);
+  w.Key("avatar");
+  if (u.avatar) write_string(w, *u.avatar);
+  else w.Null();
+  w.Key("createdAt");
+  write_string(w, core::to_iso8601(u.created_at));
+  w.Key("lastSeen");
+  if (u.last_seen) write_string(w, core::to_iso8601(*u.last_seen));
+  else w.Null();
+  if (online) {
+    w.Key("online");
+    w.Bool(*online);
+  }
+  w.EndObject();
+}
+
+std::string user_json(const store::User& u) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  write_user(w, u);
+  return take(buf);
+}
+
+}  // namespace parley::api

@@ -1,0 +1,40 @@
+// Wire JSON for the API layer: parsing request bodies with the contract's
+// errors, and writing the contract's objects. RapidJSON throughout; output
+// is built once into a string and never re-serialised.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "core/error.hpp"
+#include "http/message.hpp"
+#include "store/store.hpp"
+
+namespace parley::api {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// The request body as a JSON object. An empty body is an empty object; a
+// non-empty body must be application/json (415) and valid UTF-8 JSON (400
+// invalid_json) holding an object (400 validation_failed).
+core::Result<rapidjson::Document> parse_body(const http::Request& req);
+
+// A member as a string: nullopt when absent or null; a validation error on
+// `field` when present with another type (appended to `err`).
+std::optional<std::string> string_member(const rapidjson::Value& obj, const char* field,
+                                         core::Error& err);
+
+void write_string(JsonWriter& w, std::string_view s);
+void write_user(JsonWriter& w, const store::User& u, std::optional<bool> online = std::nullopt);
+std::string user_json(const store::User& u);
+
+inline std::string take(rapidjson::StringBuffer& buf) {
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace parley::api

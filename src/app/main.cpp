@@ -1,0 +1,164 @@
+// parleyd: the composition root. Reads the settings, builds the layers from
+// the bottom up (store, auth, chat, api, http), runs until SIGINT/SIGTERM,
+// then shuts down in order: stop accepting, let in-flight requests finish,
+// drain the store's writer, join the pools.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include "api/api.hpp"
+#include "auth/accounts.hpp"
+#include "auth/password.hpp"
+#include "chat/directory.hpp"
+#include "config/settings.hpp"
+#include "core/rate_limiter.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "net/io_pool.hpp"
+#include "obs/log.hpp"
+#include "obs/metrics.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+#ifndef PARLEY_VERSION
+#define PARLEY_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using namespace parley;
+
+constexpr int kConfigError = 2;
+constexpr auto kPurgeEvery = std::chrono::hours(1);
+
+int config_error(const std::string& message) {
+  std::fprintf(stderr, "parleyd: %s\n", message.c_str());
+  return kConfigError;
+}
+
+// Blocks SIGINT/SIGTERM in this thread and every thread it starts later, so
+// that only wait_for_signal() receives them.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  return set;
+}
+
+void purge_revocations(store::Store& store) {
+  store.purge_revocations(core::now_ms(), [](core::Result<std::size_t> r) {
+    if (!r) obs::log(obs::Level::warn, "purging revoked tokens: {}", r.error().detail);
+    else if (*r > 0) obs::log(obs::Level::info, "purged {} expired token revocations", *r);
+  });
+}
+
+int run() {
+  const sigset_t stop_signals = block_stop_signals();
+
+  auto loaded = config::load_settings(config::read_process_env());
+  if (!loaded) return config_error(loaded.error());
+  config::Settings settings = std::move(*loaded);
+
+  if (settings.jwt_secret.empty()) {
+    auto secret = config::dev_jwt_secret("./data");
+    if (!secret) return config_error(secret.error());
+    settings.jwt_secret = std::move(*secret);
+    settings.jwt_secret_generated = true;
+  }
+  if (settings.store == config::StoreKind::postgres) {
+    return config_error("DATABASE_URL names PostgreSQL, which this build does not support yet; "
+                        "use an SQLite file (DATABASE_URL=sqlite:./data/parley.db)");
+  }
+
+  obs::init_logging(settings.log_level, settings.production);
+  if (settings.jwt_secret_generated) {
+    obs::log(obs::Level::warn, "JWT_SECRET is not set: using a generated secret kept in ./data/");
+  }
+
+  auto opened = store::sqlite::SqliteStore::open(
+      {settings.sqlite_path, settings.sqlite_synchronous, settings.db_readers});
+  if (!opened) {
+    obs::shutdown_logging();
+    return config_error("database: " + opened.error());
+  }
+  std::unique_ptr<store::Store> db = std::move(*opened);
+
+  obs::Metrics metrics;
+  auth::PasswordHasher hasher(settings.bcrypt_rounds, settings.cpu_threads);
+  auth::Accounts accounts(*db, hasher, auth::Jwt(settings.jwt_secret), settings.jwt_expires_in);
+  chat::Directory directory(*db);
+  core::RateLimiter auth_limiter(settings.rate_limit_auth_per_min / 60.0,
+                                 settings.rate_limit_auth_per_min, !settings.rate_limit_disabled);
+
+  api::Api api({settings.cookie_name, settings.cookie_secure, PARLEY_VERSION}, accounts, directory,
+               *db, metrics, auth_limiter);
+  http::Router router;
+  api.mount(router);
+
+  net::IoPool io(settings.threads);
+  http::ServerOptions sopt;
+  sopt.host = settings.host;
+  sopt.port = settings.port;
+  sopt.body_limit = settings.body_limit_bytes;
+  sopt.header_limit = settings.max_header_bytes;
+  sopt.headers_timeout = settings.headers_timeout;
+  sopt.keepalive_timeout = settings.keepalive_timeout;
+  sopt.request_timeout = settings.request_timeout;
+  sopt.max_connections = static_cast<std::size_t>(settings.max_connections);
+  sopt.trust_proxy = settings.trust_proxy;
+  sopt.hsts = settings.cookie_secure;
+  sopt.cors_origins = settings.client_urls;
+  http::Server server(sopt, io, router, metrics);
+  if (auto err = server.start(); !err.empty()) {
+    obs::shutdown_logging();
+    return config_error(err);
+  }
+  io.start();
+  purge_revocations(*db);
+  obs::log(obs::Level::info, "parleyd {} listening on http://{}:{} ({} I/O threads, SQLite {})",
+           PARLEY_VERSION, settings.host, server.port(), io.size(), settings.sqlite_path);
+
+  // Wait for a stop signal, purging expired revocations now and then.
+  auto next_purge = std::chrono::steady_clock::now() + kPurgeEvery;
+  int sig = 0;
+  for (;;) {
+    const timespec tick{1, 0};
+    sig = sigtimedwait(&stop_signals, nullptr, &tick);
+    if (sig == SIGINT || sig == SIGTERM) break;
+    if (std::chrono::steady_clock::now() >= next_purge) {
+      purge_revocations(*db);
+      next_purge += kPurgeEvery;
+    }
+  }
+  obs::log(obs::Level::info, "received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+
+  server.stop();
+  const auto deadline = std::chrono::steady_clock::now() + settings.shutdown_timeout;
+  while (server.connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (server.connections() > 0) {
+    obs::log(obs::Level::warn, "{} connections still open at the shutdown deadline",
+             server.connections());
+  }
+  db->close();
+  hasher.stop();
+  io.stop();
+  obs::log(obs::Level::info, "stopped");
+  obs::shutdown_logging();
+  return 0;
+}
+
+}  // namespace
+
+int main() {
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "parleyd: fatal: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,73 @@
+// parley::auth accounts: register, login, token authentication, logout.
+//
+// DESIGN
+// - The rules of the contract's Authentication section live here, so the
+//   HTTP routes and the Socket.IO handshake get the same behaviour.
+// - All operations are asynchronous. Callbacks run on a store or hasher
+//   thread and must post back to the caller's executor.
+// - A token is valid when its HS256 signature checks, it has not expired,
+//   its user exists and its jti has not been revoked: the last two are one
+//   store read (Store::check_token), so a revocation written by any node is
+//   seen by every node sharing the database.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "auth/jwt.hpp"
+#include "auth/password.hpp"
+#include "core/error.hpp"
+#include "store/store.hpp"
+
+namespace parley::auth {
+
+template <typename T>
+using Callback = std::function<void(core::Result<T>)>;
+
+struct Session {
+  store::User user;
+  std::string token;
+  Claims claims;
+};
+
+struct Principal {
+  store::User user;
+  Claims claims;
+};
+
+struct Registration {
+  // nullopt: the field was absent from the request.
+  std::optional<std::string> name;
+  std::optional<std::string> email;
+  std::optional<std::string> password;
+};
+
+class Accounts {
+ public:
+  Accounts(store::Store& store, PasswordHasher& hasher, Jwt jwt, std::chrono::seconds lifetime);
+
+  // Validates (all field problems at once, merged after `prior`), hashes,
+  // stores. conflict when the email is taken.
+  void register_user(Registration input, core::Error prior, Callback<Session> done);
+  // invalid_credentials for an unknown email or a wrong password, after the
+  // same bcrypt work in both cases.
+  void login(std::string email, std::string password, Callback<Session> done);
+  // unauthorized for any bad, expired or revoked token or a missing user.
+  void authenticate(std::string token, Callback<Principal> done);
+  // Revokes the token until it expires. Idempotent.
+  void logout(const Claims& claims, Callback<void> done);
+
+  std::chrono::seconds lifetime() const { return lifetime_; }
+
+ private:
+  Session issue(store::User user) const;
+
+  store::Store& store_;
+  PasswordHasher& hasher_;
+  Jwt jwt_;
+  std::chrono::seconds lifetime_;
+};
+
+}  // namespace parley::auth

@@ -1,0 +1,155 @@
+#include "auth/jwt.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <array>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "core/object_id.hpp"
+
+namespace parley::auth {
+
+namespace {
+
+constexpr std::string_view kHeader = R"({"alg":"HS256","typ":"JWT"})";
+
+std::array<unsigned char, 32> hmac_sha256(std::string_view key, std::string_view data) {
+  std::array<unsigned char, 32> mac{};
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(), &len);
+  return mac;
+}
+
+core::Error unauthorized(std::string detail) {
+  return core::Error::make(core::ErrorCode::unauthorized, "Invalid or expired token",
+                           std::move(detail));
+}
+
+bool parse_object(std::string_view b64, rapidjson::Document& doc) {
+  std::string json;
+  if (!base64url_decode(b64, json)) return false;
+  doc.Parse(json.data(), json.size());
+  return !doc.HasParseError() && doc.IsObject();
+}
+
+}  // namespace
+
+std::string base64url_encode(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    else if (c == '/') c = '_';
+  }
+  return out;
+}
+
+bool base64url_decode(std::string_view text, std::string& out) {
+  if (text.size() % 4 == 1) return false;
+  std::string std_b64;
+  std_b64.reserve(text.size() + 3);
+  for (char c : text) {
+    if (c == '-') c = '+';
+    else if (c == '_') c = '/';
+    else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
+      return false;
+    }
+    std_b64 += c;
+  }
+  const std::size_t pad = (4 - std_b64.size() % 4) % 4;
+  std_b64.append(pad, '=');
+  out.assign(3 * std_b64.size() / 4, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(std_b64.data()),
+                                static_cast<int>(std_b64.size()));
+  if (n < 0) return false;
+  out.resize(static_cast<std::size_t>(n) - pad);
+  return true;
+}
+
+std::string Jwt::sign(const Claims& claims) const {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("sub");
+  w.String(claims.sub.data(), static_cast<rapidjson::SizeType>(claims.sub.size()));
+  w.Key("iat");
+  w.Int64(claims.iat);
+  w.Key("exp");
+  w.Int64(claims.exp);
+  w.Key("jti");
+  w.String(claims.jti.data(), static_cast<rapidjson::SizeType>(claims.jti.size()));
+  w.EndObject();
+  std::string token = base64url_encode(kHeader);
+  token += '.';
+  token += base64url_encode(std::string_view(buf.GetString(), buf.GetSize()));
+  const auto mac = hmac_sha256(secret_, token);
+  token += '.';
+  token += base64url_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
+  return token;
+}
+
+core::Result<Claims> Jwt::verify(std::string_view token, std::int64_t now_seconds) const {
+  const auto dot1 = token.find('.');
+  if (dot1 == std::string_view::npos) return core::fail(unauthorized("jwt: no dots"));
+  const auto dot2 = token.find('.', dot1 + 1);
+  if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
+    return core::fail(unauthorized("jwt: not three parts"));
+  }
+  rapidjson::Document header;
+  if (!parse_object(token.substr(0, dot1), header)) {
+    return core::fail(unauthorized("jwt: bad header"));
+  }
+  const auto alg = header.FindMember("alg");
+  if (alg == header.MemberEnd() || !alg->value.IsString() ||
+      std::string_view(alg->value.GetString(), alg->value.GetStringLength()) != "HS256") {
+    return core::fail(unauthorized("jwt: algorithm not allowed"));
+  }
+  std::string signature;
+  if (!base64url_decode(token.substr(dot2 + 1), signature) || signature.size() != 32) {
+    return core::fail(unauthorized("jwt: bad signature encoding"));
+  }
+  const auto mac = hmac_sha256(secret_, token.substr(0, dot2));
+  if (CRYPTO_memcmp(mac.data(), signature.data(), mac.size()) != 0) {
+    return core::fail(unauthorized("jwt: signature mismatch"));
+  }
+  rapidjson::Document payload;
+  if (!parse_object(token.substr(dot1 + 1, dot2 - dot1 - 1), payload)) {
+    return core::fail(unauthorized("jwt: bad payload"));
+  }
+  Claims c;
+  const auto sub = payload.FindMember("sub");
+  const auto exp = payload.FindMember("exp");
+  const auto iat = payload.FindMember("iat");
+  const auto jti = payload.FindMember("jti");
+  if (sub == payload.MemberEnd() || !sub->value.IsString()) {
+    return core::fail(unauthorized("jwt: no sub"));
+  }
+  c.sub.assign(sub->value.GetString(), sub->value.GetStringLength());
+  if (!core::is_object_id(c.sub)) return core::fail(unauthorized("jwt: sub is not an id"));
+  if (exp == payload.MemberEnd() || !exp->value.IsNumber()) {
+    return core::fail(unauthorized("jwt: no exp"));
+  }
+  c.exp = static_cast<std::int64_t>(exp->value.GetDouble());
+  if (c.exp <= now_seconds) return core::fail(unauthorized("jwt: expired"));
+  if (iat != payload.MemberEnd() && iat->value.IsNumber()) {
+    c.iat = static_cast<std::int64_t>(iat->value.GetDouble());
+  }
+  if (jti == payload.MemberEnd() || !jti->value.IsString() || jti->value.GetStringLength() == 0) {
+    return core::fail(unauthorized("jwt: no jti"));
+  }
+  c.jti.assign(jti->value.GetString(), jti->value.GetStringLength());
+  return c;
+}
+
+}  // namespace parley::auth

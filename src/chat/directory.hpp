@@ -1,0 +1,41 @@
+// parley::chat directory: who the caller can talk to. Lists users for
+// GET /api/users with the contract's paging rules; `online` comes from the
+// presence layer once it exists (false until then).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "store/store.hpp"
+
+namespace parley::chat {
+
+struct ListedUser {
+  store::User user;
+  bool online = false;
+};
+
+struct UserListQuery {
+  std::string caller_id;
+  std::string q;  // name or email prefix, case-insensitive
+  std::size_t limit = 50;
+  std::size_t skip = 0;
+};
+
+class Directory {
+ public:
+  static constexpr std::size_t kMaxLimit = 200;
+  explicit Directory(store::Store& store) : store_(store) {}
+
+  // `done` runs on a store thread.
+  void list(UserListQuery query,
+            std::function<void(core::Result<std::vector<ListedUser>>)> done);
+
+ private:
+  store::Store& store_;
+};
+
+}  // namespace parley::chat

@@ -1,0 +1,86 @@
+// parley::config: every setting Parley reads, with its default and why.
+// Settings come from the environment or a `.env` file in the working
+// directory (the real environment wins). `.env.example` at the repository
+// root lists the same settings; keep the two in step.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+namespace parley::config {
+
+enum class StoreKind { sqlite, postgres };
+
+struct Settings {
+  // --- listening
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 4000;  // 0 picks a free port (tests)
+  // I/O threads running the event loop; default: hardware cores.
+  unsigned threads = 0;
+  // Threads hashing passwords (bcrypt); default: hardware cores.
+  unsigned cpu_threads = 0;
+
+  // --- storage
+  StoreKind store = StoreKind::sqlite;
+  std::string database_url;  // as given
+  std::string sqlite_path = "./data/parley.db";
+  // SQLite synchronous mode: "full" makes every acknowledged write survive a
+  // machine crash (the contract's default); "normal" only a process crash.
+  std::string sqlite_synchronous = "full";
+  unsigned db_readers = 2;  // SQLite read connections (WAL readers)
+  std::string redis_url;
+
+  // --- auth
+  std::string jwt_secret;
+  bool jwt_secret_generated = false;  // dev only: kept under ./data/
+  std::chrono::seconds jwt_expires_in{7 * 24 * 3600};
+  std::string cookie_name = "token";
+  bool cookie_secure = false;
+  int bcrypt_rounds = 12;
+
+  // --- environment
+  bool production = false;
+  std::string node_env = "development";
+  std::string log_level = "info";
+  std::vector<std::string> client_urls;  // CORS allow-list (CLIENT_URL)
+  // Use the first X-Forwarded-For address as the client IP (behind a proxy).
+  bool trust_proxy = false;
+
+  // --- limits
+  std::size_t body_limit_bytes = 102400;   // Express's default
+  std::size_t max_header_bytes = 16384;    // Node's default
+  std::chrono::milliseconds headers_timeout{10000};   // first request's head
+  std::chrono::milliseconds keepalive_timeout{5000};  // idle between requests
+  std::chrono::milliseconds request_timeout{30000};   // body of a request
+  std::chrono::milliseconds shutdown_timeout{10000};  // in-flight drain on stop
+  int rate_limit_auth_per_min = 20;
+  double rate_limit_messages_per_sec = 20;
+  int rate_limit_messages_burst = 50;
+  bool rate_limit_disabled = false;
+  int max_sockets_per_user = 10;
+  int max_connections_per_ip = 1000;
+  int max_connections = 20000;  // all clients together
+};
+
+using Env = std::map<std::string, std::string>;
+
+// Parses `KEY=value` lines (comments, `export`, quotes) of a .env file.
+Env parse_env_file(const std::string& text);
+
+// Builds Settings from `env` (already merged: real environment over .env).
+// On bad configuration returns one clear line for stderr.
+tl::expected<Settings, std::string> load_settings(const Env& env);
+
+// The process's environment merged over `./.env` when it exists.
+Env read_process_env(const std::string& dotenv_path = ".env");
+
+// Development only: reads the JWT secret kept in `dir`, or creates one.
+tl::expected<std::string, std::string> dev_jwt_secret(const std::string& dir);
+
+}  // namespace parley::config

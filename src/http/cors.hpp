@@ -1,0 +1,29 @@
+// CORS per the contract: origins listed in CLIENT_URL get
+// Access-Control-Allow-Origin: <origin> with credentials, preflights
+// included; any other origin gets no CORS headers at all.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace parley::http {
+
+class CorsPolicy {
+ public:
+  explicit CorsPolicy(std::vector<std::string> allowed) : allowed_(std::move(allowed)) {}
+
+  bool allowed(std::string_view origin) const;
+  // Appends the headers for a response to a request from `origin`.
+  void apply(std::string_view origin, std::string& head) const;
+  // Headers of a preflight answer (204), `request_headers` from
+  // Access-Control-Request-Headers.
+  void apply_preflight(std::string_view origin, std::string_view request_headers,
+                       std::string& head) const;
+
+ private:
+  std::vector<std::string> allowed_;
+};
+
+}  // namespace parley::http

@@ -1,0 +1,25 @@
+#include "http/security_headers.hpp"
+
+namespace parley::http {
+
+std::string security_headers(bool hsts) {
+  std::string h =
+      "Content-Security-Policy: default-src 'self';base-uri 'self';font-src 'self' https: data:;"
+      "form-action 'self';frame-ancestors 'self';img-src 'self' data:;object-src 'none';"
+      "script-src 'self';script-src-attr 'none';style-src 'self' https: 'unsafe-inline';"
+      "upgrade-insecure-requests\r\n"
+      "Cross-Origin-Opener-Policy: same-origin\r\n"
+      "Cross-Origin-Resource-Policy: same-origin\r\n"
+      "Origin-Agent-Cluster: ?1\r\n"
+      "Referrer-Policy: no-referrer\r\n"
+      "X-Content-Type-Options: nosniff\r\n"
+      "X-DNS-Prefetch-Control: off\r\n"
+      "X-Download-Options: noopen\r\n"
+      "X-Frame-Options: SAMEORIGIN\r\n"
+      "X-Permitted-Cross-Domain-Policies: none\r\n"
+      "X-XSS-Protection: 0\r\n";
+  if (hsts) h += "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n";
+  return h;
+}
+
+}  // namespace parley::http

@@ -1,0 +1,457 @@
+#include "http/server.hpp"
+
+#include <utility>  // before Asio (g++ 12)
+
+#include <atomic>
+#include <cctype>
+#include <ctime>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <fmt/format.h>
+
+#include "core/object_id.hpp"
+#include "http/security_headers.hpp"
+#include "net/io_pool.hpp"
+#include "obs/log.hpp"
+#include "obs/metrics.hpp"
+
+namespace parley::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// "Tue, 24 Nov 2026 10:00:00 GMT", recomputed at most once a second per
+// thread.
+const std::string& http_date() {
+  thread_local std::time_t cached_at = 0;
+  thread_local std::string cached;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_at) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[64];
+    const auto n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached.assign(buf, n);
+    cached_at = now;
+  }
+  return cached;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+class Connection;
+
+class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
+ public:
+  Impl(ServerOptions o, net::IoPool& pool, const Router& r, obs::Metrics& m)
+      : opt(std::move(o)),
+        io(pool),
+        router(r),
+        metrics(m),
+        cors(opt.cors_origins),
+        static_headers(security_headers(opt.hsts)),
+        acceptor(io.at(0)) {
+    for (const auto& p : r.patterns()) route_metric.emplace(p, m.route(p));
+    metric_not_found = m.route("(unmatched)");
+    metric_preflight = m.route("(preflight)");
+    metric_bad = m.route("(bad request)");
+    refused = &m.counter("parley_http_connections_refused_total",
+                               "Connections closed at accept: over MAX_CONNECTIONS.");
+  }
+
+  std::string start();
+  void stop();
+  void do_accept();
+  void add(const std::shared_ptr<Connection>& c);
+  void remove(Connection* c);
+  std::size_t metric_for(const std::string& label) const {
+    auto it = route_metric.find(label);
+    return it == route_metric.end() ? metric_not_found : it->second;
+  }
+
+  ServerOptions opt;
+  net::IoPool& io;
+  const Router& router;
+  obs::Metrics& metrics;
+  CorsPolicy cors;
+  const std::string static_headers;
+  std::unordered_map<std::string, std::size_t> route_metric;  // read-only after start
+  std::size_t metric_not_found = 0, metric_preflight = 0, metric_bad = 0;
+  obs::Counter* refused = nullptr;
+  tcp::acceptor acceptor;  // io.at(0)'s thread only, after start
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> open{0};
+  mutable std::mutex conns_mutex;  // guards conns
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> conns;
+};
+
+// One client connection. Lives on one io_context: every member is touched
+// only from that context's thread (handlers hop back with post()).
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<Server::Impl> srv, tcp::socket socket)
+      : srv_(std::move(srv)), stream_(std::move(socket)) {
+    boost::system::error_code ec;
+    const auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) peer_ip_ = ep.address().to_string();
+    stream_.socket().set_option(tcp::no_delay(true), ec);
+  }
+  ~Connection() {
+    if (registered_) srv_->remove(this);
+  }
+
+  asio::any_io_executor executor() { return stream_.get_executor(); }
+
+  void start() {
+    registered_ = true;
+    srv_->add(shared_from_this());
+    do_read();
+  }
+
+  // Any thread: wind down (see Server DESIGN).
+  void request_stop() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->stop_requested_ = true;
+      if (!self->busy_) self->stream_.cancel();
+    });
+  }
+
+ private:
+  const ServerOptions& opt() const { return srv_->opt; }
+
+  void do_read() {
+    if (stop_requested_) return close();
+    busy_ = false;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(opt().header_limit));
+    parser_->body_limit(opt().body_limit);
+    stream_.expires_after(first_ ? opt().headers_timeout : opt().keepalive_timeout);
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read_error(ec);
+    busy_ = true;
+    started_ = Clock::now();
+    const auto& msg = parser_->get();
+    keep_alive_ = msg.keep_alive();
+    if (auto len = parser_->content_length(); len && *len > opt().body_limit) {
+      return reject(413, "payload_too_large", "Request body is too large");
+    }
+    if (parser_->is_done()) return handle();
+    stream_.expires_after(opt().request_timeout);
+    const auto expect = msg[bhttp::field::expect];
+    if (beast::iequals(expect, "100-continue")) {
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(stream_, asio::buffer(kContinue),
+                        [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                          if (wec) return self->close();
+                          self->read_body();
+                        });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
+  }
+
+  void on_body(beast::error_code ec) {
+    if (ec) return on_read_error(ec);
+    handle();
+  }
+
+  void on_read_error(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) {
+      return reject(413, "payload_too_large", "Request body is too large");
+    }
+    if (ec == bhttp::error::header_limit) {
+      return reject(431, "payload_too_large", "Request headers are too large");
+    }
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() && ec != bhttp::error::end_of_stream &&
+        ec != bhttp::error::partial_message) {
+      return reject(400, "", "");  // malformed HTTP: plain 400, like Node
+    }
+    close();  // peer closed, timeout, cancelled
+  }
+
+  // Answers without running a handler, then closes (the rest of the
+  // request is unread, so the connection cannot be reused).
+  void reject(int status, std::string_view code, std::string_view message) {
+    busy_ = true;
+    if (started_ == Clock::time_point{}) started_ = Clock::now();
+    keep_alive_ = false;
+    Response r;
+    r.status = status;
+    if (!code.empty()) {
+      r.body = fmt::format(R"({{"error":"{}","message":"{}"}})", code, message);
+    } else {
+      r.content_type.clear();
+    }
+    if (parser_ && parser_->is_header_done()) {
+      const auto& msg = parser_->get();
+      method_ = std::string(msg.method_string());
+      req_path_ = std::string(msg.target());
+      origin_ = std::string(msg[bhttp::field::origin]);
+    }
+    metric_ = srv_->metric_bad;
+    write(std::move(r));
+  }
+
+  void handle() {
+    auto& msg = parser_->get();
+    req_ = Request{};
+    req_.method = std::string(msg.method_string());
+    req_.target = std::string(msg.target());
+    const auto q = req_.target.find('?');
+    req_.path = req_.target.substr(0, q);
+    if (q != std::string::npos) req_.query = req_.target.substr(q + 1);
+    req_.headers.reserve(8);
+    for (const auto& f : msg) req_.headers.emplace_back(lower(f.name_string()), std::string(f.value()));
+    req_.body = std::move(msg.body());
+    req_.client_ip = peer_ip_;
+    if (opt().trust_proxy) {
+      const auto xff = req_.header("x-forwarded-for");
+      if (!xff.empty()) {
+        auto first = xff.substr(0, xff.find(','));
+        while (!first.empty() && first.front() == ' ') first.remove_prefix(1);
+        while (!first.empty() && first.back() == ' ') first.remove_suffix(1);
+        if (!first.empty()) req_.client_ip = std::string(first);
+      }
+    }
+    const auto rid = req_.header("x-request-id");
+    req_.request_id = valid_request_id(rid) ? std::string(rid) : core::new_object_id();
+    method_ = req_.method;
+    req_path_ = req_.path;
+    origin_ = std::string(req_.header("origin"));
+
+    if (req_.method == "OPTIONS") {
+      metric_ = srv_->metric_preflight;
+      Response r;
+      r.status = 204;
+      r.content_type.clear();
+      preflight_ = true;
+      return write(std::move(r));
+    }
+    auto match = srv_->router.match(req_.method, req_.path);
+    if (match.kind == Router::Match::Kind::not_found) {
+      metric_ = srv_->metric_not_found;
+      return write(Response::error(
+          core::Error::make(core::ErrorCode::not_found, "Route not found")));
+    }
+    metric_ = srv_->metric_for(match.label);
+    if (match.kind == Router::Match::Kind::method_not_allowed) {
+      auto r = Response::error(
+          core::Error::make(core::ErrorCode::method_not_allowed, "Method not allowed"));
+      r.header("Allow", match.allow);
+      return write(std::move(r));
+    }
+    req_.params = std::move(match.params);
+    auto self = shared_from_this();
+    Reply reply = [self](Response r) {
+      asio::post(self->stream_.get_executor(),
+                 [self, r = std::move(r)]() mutable { self->write(std::move(r)); });
+    };
+    try {
+      (*match.handler)(req_, std::move(reply));
+    } catch (const std::exception& e) {
+      obs::log(obs::Level::error, "handler {} threw: {}", match.label, e.what());
+      write(Response::error(core::Error::internal(e.what())));
+    }
+  }
+
+  void write(Response r) {
+    if (srv_->stopping.load(std::memory_order_relaxed)) stop_requested_ = true;
+    if (stop_requested_) keep_alive_ = false;
+    status_ = r.status;
+    const bool head_only = method_ == "HEAD";
+    std::string& h = head_;
+    h.clear();
+    const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(r.status));
+    h += fmt::format("HTTP/1.1 {} {}\r\nDate: {}\r\n", r.status,
+                     std::string_view(reason.data(), reason.size()), http_date());
+    if (!r.content_type.empty()) {
+      h += "Content-Type: ";
+      h += r.content_type;
+      h += "\r\n";
+    }
+    if (r.status != 204) h += fmt::format("Content-Length: {}\r\n", r.body.size());
+    h += srv_->static_headers;
+    if (preflight_) {
+      srv_->cors.apply_preflight(origin_, req_.header("access-control-request-headers"), h);
+    } else {
+      srv_->cors.apply(origin_, h);
+    }
+    for (const auto& [k, v] : r.headers) {
+      h += k;
+      h += ": ";
+      h += v;
+      h += "\r\n";
+    }
+    if (!req_.request_id.empty()) {
+      h += "X-Request-Id: ";
+      h += req_.request_id;
+      h += "\r\n";
+    }
+    h += keep_alive_ ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+    body_ = head_only || r.status == 204 ? std::string() : std::move(r.body);
+    const std::array<asio::const_buffer, 2> bufs{asio::buffer(head_), asio::buffer(body_)};
+    stream_.expires_after(opt().request_timeout);
+    asio::async_write(stream_, bufs, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_write(ec);
+    });
+  }
+
+  void on_write(beast::error_code ec) {
+    const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+    srv_->metrics.record_request(metric_, status_, seconds);
+    obs::log_request(method_, req_path_, status_, seconds * 1000.0, req_.request_id);
+    preflight_ = false;
+    started_ = {};
+    if (ec || !keep_alive_) return close();
+    first_ = false;
+    do_read();
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  std::shared_ptr<Server::Impl> srv_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_{8192};
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  Request req_;
+  std::string head_, body_;
+  std::string peer_ip_, method_, req_path_, origin_;
+  Clock::time_point started_{};
+  std::size_t metric_ = 0;
+  int status_ = 0;
+  bool first_ = true;
+  bool keep_alive_ = true;
+  bool busy_ = false;
+  bool preflight_ = false;
+  bool stop_requested_ = false;
+  bool registered_ = false;
+};
+
+std::string Server::Impl::start() {
+  beast::error_code ec;
+  const auto addr = asio::ip::make_address(opt.host, ec);
+  if (ec) return fmt::format("HOST \"{}\" is not an IP address", opt.host);
+  const tcp::endpoint ep{addr, opt.port};
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fmt::format("cannot listen on {}:{}: {}", opt.host, opt.port, ec.message());
+  asio::post(acceptor.get_executor(), [self = shared_from_this()] { self->do_accept(); });
+  return {};
+}
+
+void Server::Impl::do_accept() {
+  acceptor.async_accept(io.next(), [self = shared_from_this()](beast::error_code ec,
+                                                                tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+    if (!ec) {
+      if (self->open.load(std::memory_order_relaxed) >= self->opt.max_connections) {
+        self->refused->inc();
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        auto conn = std::make_shared<Connection>(self, std::move(socket));
+        // Start on the connection's own thread.
+        asio::post(conn->executor(), [conn] { conn->start(); });
+      }
+    } else {
+      obs::log(obs::Level::warn, "accept: {}", ec.message());
+    }
+    self->do_accept();
+  });
+}
+
+void Server::Impl::add(const std::shared_ptr<Connection>& c) {
+  open.fetch_add(1, std::memory_order_relaxed);
+  metrics.open_connections().add(1);
+  std::lock_guard lock(conns_mutex);
+  conns.emplace(c.get(), c);
+}
+
+void Server::Impl::remove(Connection* c) {
+  open.fetch_sub(1, std::memory_order_relaxed);
+  metrics.open_connections().add(-1);
+  std::lock_guard lock(conns_mutex);
+  conns.erase(c);
+}
+
+void Server::Impl::stop() {
+  if (stopping.exchange(true)) return;
+  asio::post(acceptor.get_executor(), [self = shared_from_this()] {
+    beast::error_code ec;
+    self->acceptor.close(ec);
+  });
+  std::vector<std::shared_ptr<Connection>> live;
+  {
+    std::lock_guard lock(conns_mutex);
+    for (auto& [ptr, weak] : conns) {
+      if (auto c = weak.lock()) live.push_back(std::move(c));
+    }
+  }
+  for (auto& c : live) c->request_stop();
+}
+
+Server::Server(ServerOptions options, net::IoPool& io, const Router& router,
+               obs::Metrics& metrics)
+    : impl_(std::make_shared<Impl>(std::move(options), io, router, metrics)) {}
+
+Server::~Server() = default;
+
+std::string Server::start() { return impl_->start(); }
+
+unsigned short Server::port() const {
+  beast::error_code ec;
+  return impl_->acceptor.local_endpoint(ec).port();
+}
+
+void Server::stop() { impl_->stop(); }
+
+std::size_t Server::connections() const { return impl_->open.load(std::memory_order_relaxed); }
+
+}  // namespace parley::http

@@ -1,0 +1,73 @@
+// parley::http server: HTTP/1.1 on Boost.Beast over the I/O pool.
+//
+// DESIGN
+// - One connection = one HttpConnection bound to one io_context (one
+//   thread), so its state needs no locks. Handlers may answer from any
+//   thread; the reply is posted back to the connection's context.
+// - Requests on a connection are handled one at a time, in order: a
+//   pipelining client's next request waits in the (bounded) read buffer.
+// - Limits: body (BODY_LIMIT_BYTES, 413), header size (MAX_HEADER_BYTES,
+//   431), time to receive a request head (HEADERS_TIMEOUT_MS for the first,
+//   KEEPALIVE_TIMEOUT_MS after a response) and body (REQUEST_TIMEOUT_MS),
+//   open connections (MAX_CONNECTIONS). The deadlines are absolute, so a
+//   client trickling bytes cannot hold a connection.
+// - Every response gets the security headers and the CORS policy; OPTIONS
+//   is answered as a CORS preflight (204) on any path.
+// - stop(): the listener closes, idle connections close, busy ones finish
+//   their response (with Connection: close) and close.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/cors.hpp"
+#include "http/router.hpp"
+
+namespace parley::net {
+class IoPool;
+}
+namespace parley::obs {
+class Metrics;
+}
+
+namespace parley::http {
+
+struct ServerOptions {
+  std::string host = "0.0.0.0";
+  unsigned short port = 4000;
+  std::size_t body_limit = 102400;
+  std::size_t header_limit = 16384;
+  std::chrono::milliseconds headers_timeout{10000};
+  std::chrono::milliseconds keepalive_timeout{5000};
+  std::chrono::milliseconds request_timeout{30000};
+  std::size_t max_connections = 20000;
+  bool trust_proxy = false;
+  bool hsts = false;  // Strict-Transport-Security (COOKIE_SECURE=true)
+  std::vector<std::string> cors_origins;
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, net::IoPool& io, const Router& router, obs::Metrics& metrics);
+  ~Server();
+
+  // Binds and starts accepting. Returns an error text when binding fails.
+  std::string start();
+  // The bound port (after start; useful with port 0).
+  unsigned short port() const;
+  // Stops accepting and winds connections down (see DESIGN). Thread-safe.
+  void stop();
+  // Open connections right now.
+  std::size_t connections() const;
+
+  class Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace parley::http

@@ -1,0 +1,390 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "core/utf8.hpp"
+#include "store/sqlite/migrations.hpp"
+
+namespace parley::store::sqlite {
+
+namespace {
+
+core::Error db_error(const Connection& db, std::string_view what) {
+  return core::Error::internal(fmt::format("sqlite {}: {}", what, db.last_error()));
+}
+
+core::Error closed_error() {
+  return core::Error::make(core::ErrorCode::unavailable, "Service unavailable", "store closed");
+}
+
+// Columns: id, name, email, avatar, created_at, last_seen.
+constexpr const char* kUserColumns = "id, name, email, avatar, created_at, last_seen";
+
+User read_user(const Statement& st, int first = 0) {
+  User u;
+  u.id = st.text(first);
+  u.name = st.text(first + 1);
+  u.email = st.text(first + 2);
+  u.avatar = st.optional_text(first + 3);
+  u.created_at = st.integer(first + 4);
+  u.last_seen = st.optional_integer(first + 5);
+  return u;
+}
+
+template <typename State, typename Apply, typename Done>
+class LambdaWrite final : public SqliteStore::WriteOp {
+ public:
+  LambdaWrite(State state, Apply apply, Done done)
+      : state_(std::move(state)), apply_(std::move(apply)), done_(std::move(done)) {}
+  core::Result<void> apply(Connection& db) override { return apply_(db, state_); }
+  void finish(const core::Error* failure) override { done_(failure, state_); }
+
+ private:
+  State state_;
+  Apply apply_;
+  Done done_;
+};
+
+}  // namespace
+
+template <typename State, typename Apply, typename Done>
+void SqliteStore::write(State state, Apply apply, Done done) {
+  enqueue(std::make_unique<LambdaWrite<State, Apply, Done>>(std::move(state), std::move(apply),
+                                                            std::move(done)));
+}
+
+SqliteStore::SqliteStore(SqliteOptions options) : options_(std::move(options)) {}
+
+tl::expected<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(SqliteOptions options) {
+  namespace fs = std::filesystem;
+  const fs::path parent = fs::path(options.path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    fs::create_directories(parent, ec);
+    if (ec) return tl::unexpected(fmt::format("cannot create {}: {}", parent.string(), ec.message()));
+  }
+  std::unique_ptr<SqliteStore> store(new SqliteStore(options));
+  if (auto err = store->writer_conn_.open(options.path, Connection::Mode::writer,
+                                          options.synchronous)) {
+    return tl::unexpected(*err);
+  }
+  if (auto err = migrate(store->writer_conn_)) return tl::unexpected(*err);
+  for (unsigned i = 0; i < std::max(1U, options.readers); ++i) {
+    auto conn = std::make_unique<Connection>();
+    if (auto err = conn->open(options.path, Connection::Mode::reader, options.synchronous)) {
+      return tl::unexpected(*err);
+    }
+    store->idle_readers_.push_back(std::move(conn));
+  }
+  store->read_pool_ = std::make_unique<core::ThreadPool>("db-read", store->idle_readers_.size());
+  store->writer_ = std::thread([s = store.get()] {
+    pthread_setname_np(pthread_self(), "db-write");
+    s->writer_loop();
+  });
+  return store;
+}
+
+SqliteStore::~SqliteStore() { close(); }
+
+void SqliteStore::close() {
+  {
+    std::lock_guard lock(write_mutex_);
+    if (closed_) return;
+    closing_ = true;
+  }
+  write_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  if (read_pool_) read_pool_->stop();
+  std::lock_guard lock(write_mutex_);
+  closed_ = true;
+}
+
+void SqliteStore::enqueue(std::unique_ptr<WriteOp> op) {
+  {
+    std::lock_guard lock(write_mutex_);
+    if (!closing_) {
+      write_queue_.push_back(std::move(op));
+      op = nullptr;
+    }
+  }
+  if (op) {
+    const core::Error err = closed_error();
+    op->finish(&err);
+    return;
+  }
+  write_cv_.notify_one();
+}
+
+void SqliteStore::read(ReadOp op) {
+  // Posting under write_mutex_ orders it before close() stops the pool, so a
+  // read is either run or refused here, never dropped.
+  std::unique_lock lock(write_mutex_);
+  if (closing_) {
+    lock.unlock();
+    op(nullptr);
+    return;
+  }
+  read_pool_->post([this, op = std::move(op)] {
+    std::unique_ptr<Connection> conn;
+    {
+      std::lock_guard rlock(readers_mutex_);
+      conn = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+    }
+    op(conn.get());
+    std::lock_guard rlock(readers_mutex_);
+    idle_readers_.push_back(std::move(conn));
+  });
+}
+
+void SqliteStore::writer_loop() {
+  std::vector<std::unique_ptr<WriteOp>> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(write_mutex_);
+      write_cv_.wait(lock, [this] { return closing_ || !write_queue_.empty(); });
+      if (write_queue_.empty()) return;  // closing and drained
+      if (write_queue_.size() <= kMaxBatch) {
+        batch.swap(write_queue_);
+      } else {
+        auto split = write_queue_.begin() + static_cast<std::ptrdiff_t>(kMaxBatch);
+        batch.assign(std::make_move_iterator(write_queue_.begin()), std::make_move_iterator(split));
+        write_queue_.erase(write_queue_.begin(), split);
+      }
+    }
+    commit_batch(batch);
+    batch.clear();
+  }
+}
+
+core::Result<void> SqliteStore::run_transaction(std::vector<std::unique_ptr<WriteOp>>& ops) {
+  if (auto err = writer_conn_.exec("BEGIN IMMEDIATE")) {
+    return core::fail(core::Error::internal("sqlite begin: " + *err));
+  }
+  for (auto& op : ops) {
+    if (auto r = op->apply(writer_conn_); !r) {
+      writer_conn_.exec("ROLLBACK");
+      return r;
+    }
+  }
+  if (auto err = writer_conn_.exec("COMMIT")) {
+    writer_conn_.exec("ROLLBACK");
+    return core::fail(core::Error::internal("sqlite commit: " + *err));
+  }
+  for (auto& op : ops) op->finish(nullptr);
+  return {};
+}
+
+void SqliteStore::commit_batch(std::vector<std::unique_ptr<WriteOp>>& batch) {
+  if (run_transaction(batch)) return;
+  if (batch.size() == 1) {
+    // Alone and failed: report it.
+    auto r = run_transaction(batch);
+    if (!r) batch.front()->finish(&r.error());
+    return;
+  }
+  // One write failed the batch: retry each alone so the others still land.
+  std::vector<std::unique_ptr<WriteOp>> single(1);
+  for (auto& op : batch) {
+    single[0] = std::move(op);
+    if (auto r = run_transaction(single); !r) single[0]->finish(&r.error());
+  }
+}
+
+// --- users ---------------------------------------------------------------
+
+void SqliteStore::create_user(NewUser user, Callback<User> done) {
+  struct State {
+    NewUser user;
+    bool conflict = false;
+  };
+  write(
+      State{std::move(user)},
+      [](Connection& db, State& s) -> core::Result<void> {
+        auto st = db.prepare(
+            "INSERT INTO users (id, name, name_fold, email, password_hash, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING");
+        if (!st) return core::fail(db_error(db, "prepare insert user"));
+        st->bind(1, s.user.id)
+            .bind(2, s.user.name)
+            .bind(3, core::ascii_lower(s.user.name))
+            .bind(4, s.user.email)
+            .bind(5, s.user.password_hash)
+            .bind(6, s.user.created_at);
+        if (st->step() != SQLITE_DONE) return core::fail(db_error(db, "insert user"));
+        s.conflict = db.changes() == 0;
+        return {};
+      },
+      [done = std::move(done)](const core::Error* failure, State& s) {
+        if (failure) return done(core::fail(*failure));
+        if (s.conflict) {
+          return done(core::fail(core::ErrorCode::conflict, "Email is already registered"));
+        }
+        User u;
+        u.id = std::move(s.user.id);
+        u.name = std::move(s.user.name);
+        u.email = std::move(s.user.email);
+        u.created_at = s.user.created_at;
+        done(std::move(u));
+      });
+}
+
+void SqliteStore::set_last_seen(std::string user_id, EpochMs at, Callback<void> done) {
+  struct State {
+    std::string id;
+    EpochMs at;
+  };
+  write(
+      State{std::move(user_id), at},
+      [](Connection& db, State& s) -> core::Result<void> {
+        auto st = db.prepare("UPDATE users SET last_seen = ? WHERE id = ?");
+        if (!st) return core::fail(db_error(db, "prepare last_seen"));
+        st->bind(1, s.at).bind(2, s.id);
+        if (st->step() != SQLITE_DONE) return core::fail(db_error(db, "update last_seen"));
+        return {};
+      },
+      [done = std::move(done)](const core::Error* failure, State&) {
+        if (failure) return done(core::fail(*failure));
+        done({});
+      });
+}
+
+void SqliteStore::user_by_id(std::string id, Callback<std::optional<User>> done) {
+  read([id = std::move(id), done = std::move(done)](Connection* conn) {
+    if (!conn) return done(core::fail(closed_error()));
+    Connection& db = *conn;
+    static const std::string sql = fmt::format("SELECT {} FROM users WHERE id = ?", kUserColumns);
+    auto st = db.prepare(sql.c_str());
+    if (!st) return done(core::fail(db_error(db, "prepare user_by_id")));
+    st->bind(1, id);
+    const int rc = st->step();
+    if (rc == SQLITE_ROW) return done(std::optional<User>(read_user(*st)));
+    if (rc == SQLITE_DONE) return done(std::optional<User>());
+    done(core::fail(db_error(db, "user_by_id")));
+  });
+}
+
+void SqliteStore::credentials_by_email(std::string email,
+                                       Callback<std::optional<Credentials>> done) {
+  read([email = std::move(email), done = std::move(done)](Connection* conn) {
+    if (!conn) return done(core::fail(closed_error()));
+    Connection& db = *conn;
+    static const std::string sql =
+        fmt::format("SELECT {}, password_hash FROM users WHERE email = ?", kUserColumns);
+    auto st = db.prepare(sql.c_str());
+    if (!st) return done(core::fail(db_error(db, "prepare credentials")));
+    st->bind(1, email);
+    const int rc = st->step();
+    if (rc == SQLITE_ROW) {
+      Credentials c{read_user(*st), st->text(6)};
+      return done(std::optional<Credentials>(std::move(c)));
+    }
+    if (rc == SQLITE_DONE) return done(std::optional<Credentials>());
+    done(core::fail(db_error(db, "credentials")));
+  });
+}
+
+void SqliteStore::list_users(UserQuery query, Callback<std::vector<User>> done) {
+  read([q = std::move(query), done = std::move(done)](Connection* conn) {
+    if (!conn) return done(core::fail(closed_error()));
+    Connection& db = *conn;
+    static const std::string sql = fmt::format(
+        "SELECT {} FROM users WHERE id <> ?1 AND (?2 = '' OR substr(name_fold, 1, length(?2)) = ?2 "
+        "OR substr(email, 1, length(?2)) = ?2) ORDER BY name, id LIMIT ?3 OFFSET ?4",
+        kUserColumns);
+    auto st = db.prepare(sql.c_str());
+    if (!st) return done(core::fail(db_error(db, "prepare list_users")));
+    st->bind(1, q.exclude_id)
+        .bind(2, q.prefix)
+        .bind(3, static_cast<std::int64_t>(q.limit))
+        .bind(4, static_cast<std::int64_t>(q.skip));
+    std::vector<User> users;
+    int rc = 0;
+    while ((rc = st->step()) == SQLITE_ROW) users.push_back(read_user(*st));
+    if (rc != SQLITE_DONE) return done(core::fail(db_error(db, "list_users")));
+    done(std::move(users));
+  });
+}
+
+// --- tokens --------------------------------------------------------------
+
+void SqliteStore::revoke_token(std::string jti, EpochMs expires_at, Callback<void> done) {
+  struct State {
+    std::string jti;
+    EpochMs expires_at;
+  };
+  write(
+      State{std::move(jti), expires_at},
+      [](Connection& db, State& s) -> core::Result<void> {
+        auto st = db.prepare(
+            "INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) "
+            "ON CONFLICT (jti) DO NOTHING");
+        if (!st) return core::fail(db_error(db, "prepare revoke"));
+        st->bind(1, s.jti).bind(2, s.expires_at);
+        if (st->step() != SQLITE_DONE) return core::fail(db_error(db, "revoke"));
+        return {};
+      },
+      [done = std::move(done)](const core::Error* failure, State&) {
+        if (failure) return done(core::fail(*failure));
+        done({});
+      });
+}
+
+void SqliteStore::check_token(std::string user_id, std::string jti, Callback<TokenCheck> done) {
+  read([id = std::move(user_id), jti = std::move(jti), done = std::move(done)](Connection* conn) {
+    if (!conn) return done(core::fail(closed_error()));
+    Connection& db = *conn;
+    static const std::string sql = fmt::format(
+        "SELECT {}, EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?2) FROM users WHERE id = ?1",
+        kUserColumns);
+    auto st = db.prepare(sql.c_str());
+    if (!st) return done(core::fail(db_error(db, "prepare check_token")));
+    st->bind(1, id).bind(2, jti);
+    const int rc = st->step();
+    TokenCheck check;
+    if (rc == SQLITE_ROW) {
+      check.user = read_user(*st);
+      check.revoked = st->integer(6) != 0;
+    } else if (rc != SQLITE_DONE) {
+      return done(core::fail(db_error(db, "check_token")));
+    }
+    done(std::move(check));
+  });
+}
+
+void SqliteStore::purge_revocations(EpochMs now, Callback<std::size_t> done) {
+  struct State {
+    EpochMs now;
+    std::size_t deleted = 0;
+  };
+  write(
+      State{now},
+      [](Connection& db, State& s) -> core::Result<void> {
+        auto st = db.prepare("DELETE FROM revoked_tokens WHERE expires_at < ?");
+        if (!st) return core::fail(db_error(db, "prepare purge"));
+        st->bind(1, s.now);
+        if (st->step() != SQLITE_DONE) return core::fail(db_error(db, "purge"));
+        s.deleted = static_cast<std::size_t>(db.changes());
+        return {};
+      },
+      [done = std::move(done)](const core::Error* failure, State& s) {
+        if (failure) return done(core::fail(*failure));
+        done(s.deleted);
+      });
+}
+
+void SqliteStore::ping(Callback<void> done) {
+  read([done = std::move(done)](Connection* conn) {
+    if (!conn) return done(core::fail(closed_error()));
+    Connection& db = *conn;
+    auto st = db.prepare("SELECT count(*) FROM sqlite_schema");
+    if (!st || st->step() != SQLITE_ROW) return done(core::fail(db_error(db, "ping")));
+    done({});
+  });
+}
+
+}  // namespace parley::store::sqlite

@@ -1,0 +1,96 @@
+// SqliteStore: the Store contract (store/store.hpp) on one SQLite file.
+//
+// DESIGN
+// - One writer thread owns the only write connection. Writes are queued
+//   (one lock per push); the writer drains everything queued into one
+//   transaction, commits once (one fsync for the batch: group commit), then
+//   runs the callbacks. Under light load a single write commits at once;
+//   under a burst the batch grows by itself, up to kMaxBatch.
+// - Reads run on `readers` threads, each job borrowing one of `readers` WAL
+//   read connections (query_only), so reads never wait behind the writer.
+// - The writer and readers are the only threads that touch sqlite3 handles.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/thread_pool.hpp"
+#include "store/sqlite/connection.hpp"
+#include "store/store.hpp"
+
+namespace parley::store::sqlite {
+
+struct SqliteOptions {
+  std::string path;
+  std::string synchronous = "full";  // full | extra | normal
+  unsigned readers = 2;
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens the database, applies migrations and starts the threads.
+  // Returns an error text when the database cannot be opened or migrated.
+  static tl::expected<std::unique_ptr<SqliteStore>, std::string> open(SqliteOptions options);
+  ~SqliteStore() override;
+
+  void create_user(NewUser user, Callback<User> done) override;
+  void user_by_id(std::string id, Callback<std::optional<User>> done) override;
+  void credentials_by_email(std::string email,
+                            Callback<std::optional<Credentials>> done) override;
+  void list_users(UserQuery query, Callback<std::vector<User>> done) override;
+  void set_last_seen(std::string user_id, EpochMs at, Callback<void> done) override;
+  void revoke_token(std::string jti, EpochMs expires_at, Callback<void> done) override;
+  void check_token(std::string user_id, std::string jti, Callback<TokenCheck> done) override;
+  void purge_revocations(EpochMs now, Callback<std::size_t> done) override;
+  void ping(Callback<void> done) override;
+  void close() override;
+
+  // One write inside a batch transaction. apply() may run more than once
+  // (when another write of its batch fails, the batch is rolled back and each
+  // write retried alone), so it must derive everything from its inputs.
+  // finish() runs exactly once, after the commit (failure == nullptr) or
+  // after the rollback that dropped this write.
+  class WriteOp {
+   public:
+    virtual ~WriteOp() = default;
+    virtual core::Result<void> apply(Connection& db) = 0;
+    virtual void finish(const core::Error* failure) = 0;
+  };
+  // A read job; called with nullptr when the store is closing.
+  using ReadOp = std::function<void(Connection*)>;
+
+ private:
+  explicit SqliteStore(SqliteOptions options);
+  template <typename State, typename Apply, typename Done>
+  void write(State state, Apply apply, Done done);
+  void enqueue(std::unique_ptr<WriteOp> op);
+  void read(ReadOp op);
+  void writer_loop();
+  void commit_batch(std::vector<std::unique_ptr<WriteOp>>& batch);
+  // Runs `ops` in one transaction; on success finishes them all.
+  core::Result<void> run_transaction(std::vector<std::unique_ptr<WriteOp>>& ops);
+
+  static constexpr std::size_t kMaxBatch = 4096;
+
+  SqliteOptions options_;
+  Connection writer_conn_;  // writer thread only (after open)
+
+  std::mutex write_mutex_;  // guards write_queue_, closing_
+  std::condition_variable write_cv_;
+  std::vector<std::unique_ptr<WriteOp>> write_queue_;
+  bool closing_ = false;
+  std::thread writer_;
+
+  std::mutex readers_mutex_;  // guards idle_readers_
+  std::vector<std::unique_ptr<Connection>> idle_readers_;
+  std::unique_ptr<core::ThreadPool> read_pool_;
+  bool closed_ = false;
+};
+
+}  // namespace parley::store::sqlite
