@@ -46,21 +46,21 @@ std::string Api::request_token(const http::Request& req) const {
 }
 
 void Api::with_principal(const http::Request& req, http::Reply reply,
-                         std::function<void(auth::Principal, http::Reply)> next) {
+                         std::function<void(const auth::Principal&, const http::Reply&)> next) {
   std::string token = request_token(req);
   if (token.empty()) {
     return reply(http::Response::error(
         core::Error::make(core::ErrorCode::unauthorized, "Authentication required")));
   }
-  accounts_.authenticate(std::move(token), [reply = std::move(reply), next = std::move(next)](
-                                               core::Result<auth::Principal> r) mutable {
+  accounts_.authenticate(token, [reply = std::move(reply),
+                                 next = std::move(next)](core::Result<auth::Principal> r) mutable {
     if (!r) {
       if (r.error().code == core::ErrorCode::internal) {
         obs::log(obs::Level::error, "authenticate: {}", r.error().detail);
       }
       return reply(http::Response::error(r.error()));
     }
-    next(std::move(*r), std::move(reply));
+    next(*r, reply);
   });
 }
 

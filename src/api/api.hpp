@@ -27,8 +27,8 @@ struct ApiOptions {
 
 class Api {
  public:
-  Api(ApiOptions options, auth::Accounts& accounts, chat::Directory& directory,
-      store::Store& store, obs::Metrics& metrics, core::RateLimiter& auth_limiter);
+  Api(ApiOptions options, auth::Accounts& accounts, chat::Directory& directory, store::Store& store,
+      obs::Metrics& metrics, core::RateLimiter& auth_limiter);
 
   void mount(http::Router& router);
 
@@ -47,7 +47,7 @@ class Api {
   std::string request_token(const http::Request& req) const;
   // Runs `next` with the authenticated principal, or answers 401.
   void with_principal(const http::Request& req, http::Reply reply,
-                      std::function<void(auth::Principal, http::Reply)> next);
+                      std::function<void(const auth::Principal&, const http::Reply&)> next);
   http::Response session_response(int status, const auth::Session& s) const;
   std::string cookie(const std::string& value, long long max_age) const;
 

@@ -16,8 +16,8 @@ http::Response failure(const core::Error& e, std::string_view what) {
 std::optional<http::Response> limited(core::RateLimiter& limiter, const http::Request& req) {
   const auto d = limiter.take(req.client_ip);
   if (d.allowed) return std::nullopt;
-  core::Error e = core::Error::make(core::ErrorCode::rate_limited,
-                                    "Too many attempts, try again later");
+  core::Error e =
+      core::Error::make(core::ErrorCode::rate_limited, "Too many attempts, try again later");
   e.retry_after_seconds = d.retry_after_seconds;
   return http::Response::error(e);
 }
@@ -33,7 +33,7 @@ void Api::register_user(const http::Request& req, http::Reply reply) {
   input.name = string_member(*body, "name", type_errors);
   input.email = string_member(*body, "email", type_errors);
   input.password = string_member(*body, "password", type_errors);
-  accounts_.register_user(std::move(input), std::move(type_errors),
+  accounts_.register_user(input, std::move(type_errors),
                           [this, reply = std::move(reply)](core::Result<auth::Session> r) {
                             if (!r) return reply(failure(r.error(), "register"));
                             reply(session_response(201, *r));
@@ -60,7 +60,7 @@ void Api::login(const http::Request& req, http::Reply reply) {
     missing("password", password);
     return reply(http::Response::error(err));
   }
-  accounts_.login(std::move(*email), std::move(*password),
+  accounts_.login(*email, std::move(*password),
                   [this, reply = std::move(reply)](core::Result<auth::Session> r) {
                     if (!r) return reply(failure(r.error(), "login"));
                     reply(session_response(200, *r));
@@ -75,8 +75,8 @@ void Api::logout(const http::Request& req, http::Reply reply) {
   };
   std::string token = request_token(req);
   if (token.empty()) return answer(reply);
-  accounts_.authenticate(std::move(token), [this, answer, reply = std::move(reply)](
-                                               core::Result<auth::Principal> p) mutable {
+  accounts_.authenticate(token, [this, answer, reply = std::move(reply)](
+                                    core::Result<auth::Principal> p) mutable {
     // Logging out with a bad or expired token still clears the cookie.
     if (!p) return answer(reply);
     accounts_.logout(p->claims, [answer, reply = std::move(reply)](core::Result<void> r) mutable {
@@ -87,7 +87,7 @@ void Api::logout(const http::Request& req, http::Reply reply) {
 }
 
 void Api::me(const http::Request& req, http::Reply reply) {
-  with_principal(req, std::move(reply), [](auth::Principal p, http::Reply rep) {
+  with_principal(req, std::move(reply), [](const auth::Principal& p, const http::Reply& rep) {
     rep(http::Response::json(200, user_json(p.user)));
   });
 }

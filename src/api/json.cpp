@@ -23,13 +23,14 @@ core::Result<rapidjson::Document> parse_body(const http::Request& req) {
   }
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(req.body.data(), req.body.size());
   if (doc.HasParseError()) {
-    core::Error e = core::Error::make(core::ErrorCode::invalid_json, "Request body is not valid JSON");
+    core::Error e =
+        core::Error::make(core::ErrorCode::invalid_json, "Request body is not valid JSON");
     e.detail = rapidjson::GetParseError_En(doc.GetParseError());
     return core::fail(std::move(e));
   }
   if (!doc.IsObject()) {
-    core::Error e = core::Error::make(core::ErrorCode::validation_failed,
-                                      "Request body must be a JSON object");
+    core::Error e =
+        core::Error::make(core::ErrorCode::validation_failed, "Request body must be a JSON object");
     e.fields.push_back({"body", "must be a JSON object"});
     return core::fail(std::move(e));
   }
@@ -62,13 +63,17 @@ void write_user(JsonWriter& w, const store::User& u, std::optional<bool> online)
   w.Key("email");
   write_string(w, u.email);
   w.Key("avatar");
-  if (u.avatar) write_string(w, *u.avatar);
-  else w.Null();
+  if (u.avatar)
+    write_string(w, *u.avatar);
+  else
+    w.Null();
   w.Key("createdAt");
   write_string(w, core::to_iso8601(u.created_at));
   w.Key("lastSeen");
-  if (u.last_seen) write_string(w, core::to_iso8601(*u.last_seen));
-  else w.Null();
+  if (u.last_seen)
+    write_string(w, core::to_iso8601(*u.last_seen));
+  else
+    w.Null();
   if (online) {
     w.Key("online");
     w.Bool(*online);

@@ -40,23 +40,23 @@ void Api::list_users(const http::Request& req, http::Reply reply) {
   read_count(req, "skip", 0, 0, 1'000'000'000, q.skip, err, "must be a non-negative integer");
   req.query_param("q", q.q);
   if (!err.fields.empty()) return reply(http::Response::error(err));
-  with_principal(req, std::move(reply), [this, q = std::move(q)](auth::Principal p,
-                                                                 http::Reply rep) mutable {
-    q.caller_id = p.user.id;
-    directory_.list(std::move(q), [rep = std::move(rep)](
-                                      core::Result<std::vector<chat::ListedUser>> r) {
-      if (!r) {
-        obs::log(obs::Level::error, "list users: {}", r.error().detail);
-        return rep(http::Response::error(r.error()));
-      }
-      rapidjson::StringBuffer buf;
-      JsonWriter w(buf);
-      w.StartArray();
-      for (const auto& u : *r) write_user(w, u.user, u.online);
-      w.EndArray();
-      rep(http::Response::json(200, take(buf)));
-    });
-  });
+  with_principal(
+      req, std::move(reply),
+      [this, q = std::move(q)](const auth::Principal& p, const http::Reply& rep) mutable {
+        q.caller_id = p.user.id;
+        directory_.list(std::move(q), [rep](core::Result<std::vector<chat::ListedUser>> r) {
+          if (!r) {
+            obs::log(obs::Level::error, "list users: {}", r.error().detail);
+            return rep(http::Response::error(r.error()));
+          }
+          rapidjson::StringBuffer buf;
+          JsonWriter w(buf);
+          w.StartArray();
+          for (const auto& u : *r) write_user(w, u.user, u.online);
+          w.EndArray();
+          rep(http::Response::json(200, take(buf)));
+        });
+      });
 }
 
 }  // namespace parley::api

@@ -50,8 +50,10 @@ sigset_t block_stop_signals() {
 
 void purge_revocations(store::Store& store) {
   store.purge_revocations(core::now_ms(), [](core::Result<std::size_t> r) {
-    if (!r) obs::log(obs::Level::warn, "purging revoked tokens: {}", r.error().detail);
-    else if (*r > 0) obs::log(obs::Level::info, "purged {} expired token revocations", *r);
+    if (!r)
+      obs::log(obs::Level::warn, "purging revoked tokens: {}", r.error().detail);
+    else if (*r > 0)
+      obs::log(obs::Level::info, "purged {} expired token revocations", *r);
   });
 }
 
@@ -69,8 +71,9 @@ int run() {
     settings.jwt_secret_generated = true;
   }
   if (settings.store == config::StoreKind::postgres) {
-    return config_error("DATABASE_URL names PostgreSQL, which this build does not support yet; "
-                        "use an SQLite file (DATABASE_URL=sqlite:./data/parley.db)");
+    return config_error(
+        "DATABASE_URL names PostgreSQL, which this build does not support yet; "
+        "use an SQLite file (DATABASE_URL=sqlite:./data/parley.db)");
   }
 
   obs::init_logging(settings.log_level, settings.production);

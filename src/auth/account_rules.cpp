@@ -25,8 +25,8 @@ FieldResult normalize_email(std::string_view raw) {
   if (!core::utf8_length(raw)) return Fail("must be a valid email address");
   const std::string email = core::ascii_lower(core::trim_unicode(raw));
   const auto at = email.find('@');
-  if (email.empty() || email.size() > 254 || at == std::string::npos || at == 0 ||
-      at > 64 || email.find('@', at + 1) != std::string::npos) {
+  if (email.empty() || email.size() > 254 || at == std::string::npos || at == 0 || at > 64 ||
+      email.find('@', at + 1) != std::string::npos) {
     return Fail("must be a valid email address");
   }
   const std::string_view local(email.data(), at);
@@ -36,7 +36,8 @@ FieldResult normalize_email(std::string_view raw) {
     return u <= 0x20 || u == 0x7f || c == '(' || c == ')' || c == ',' || c == ':' || c == ';' ||
            c == '<' || c == '>' || c == '[' || c == ']' || c == '\\' || c == '"';
   };
-  if (std::any_of(email.begin(), email.end(), bad_char)) return Fail("must be a valid email address");
+  if (std::any_of(email.begin(), email.end(), bad_char))
+    return Fail("must be a valid email address");
   if (local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos) {
     return Fail("must be a valid email address");
   }

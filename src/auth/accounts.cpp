@@ -33,12 +33,12 @@ Session Accounts::issue(store::User user) const {
   return Session{std::move(user), std::move(token), std::move(c)};
 }
 
-void Accounts::register_user(Registration input, core::Error prior, Callback<Session> done) {
+void Accounts::register_user(const Registration& input, core::Error prior, Callback<Session> done) {
   core::Error err = std::move(prior);
   err.code = core::ErrorCode::validation_failed;
   err.message = "Validation failed";
-  auto check = [&err](const char* field, const std::optional<std::string>& value, auto rule)
-      -> std::string {
+  auto check = [&err](const char* field, const std::optional<std::string>& value,
+                      auto rule) -> std::string {
     for (const auto& f : err.fields) {
       if (f.field == field) return {};
     }
@@ -70,7 +70,7 @@ void Accounts::register_user(Registration input, core::Error prior, Callback<Ses
   });
 }
 
-void Accounts::login(std::string email, std::string password, Callback<Session> done) {
+void Accounts::login(const std::string& email, std::string password, Callback<Session> done) {
   auto normalized = normalize_email(email);
   if (!check_password(password) && password.size() > 72) {
     // Longer than any stored password can be: no account can match.
@@ -83,8 +83,8 @@ void Accounts::login(std::string email, std::string password, Callback<Session> 
     });
   }
   store_.credentials_by_email(
-      *normalized, [this, password = std::move(password),
-                    done = std::move(done)](core::Result<std::optional<store::Credentials>> r) mutable {
+      *normalized, [this, password = std::move(password), done = std::move(done)](
+                       core::Result<std::optional<store::Credentials>> r) mutable {
         if (!r) return done(core::fail(std::move(r.error())));
         std::string hash = *r ? (*r)->password_hash : std::string();
         std::optional<store::User> user;
@@ -97,19 +97,19 @@ void Accounts::login(std::string email, std::string password, Callback<Session> 
       });
 }
 
-void Accounts::authenticate(std::string token, Callback<Principal> done) {
+void Accounts::authenticate(const std::string& token, Callback<Principal> done) {
   auto claims = jwt_.verify(token, core::now_ms() / 1000);
   if (!claims) return done(core::fail(std::move(claims.error())));
   std::string sub = claims->sub;
   std::string jti = claims->jti;
-  store_.check_token(std::move(sub), std::move(jti),
-                     [c = std::move(*claims), done = std::move(done)](
-                         core::Result<store::TokenCheck> r) mutable {
-                       if (!r) return done(core::fail(std::move(r.error())));
-                       if (!r->user) return done(core::fail(unauthorized("user gone")));
-                       if (r->revoked) return done(core::fail(unauthorized("token revoked")));
-                       done(Principal{std::move(*r->user), std::move(c)});
-                     });
+  store_.check_token(
+      std::move(sub), std::move(jti),
+      [c = std::move(*claims), done = std::move(done)](core::Result<store::TokenCheck> r) mutable {
+        if (!r) return done(core::fail(std::move(r.error())));
+        if (!r->user) return done(core::fail(unauthorized("user gone")));
+        if (r->revoked) return done(core::fail(unauthorized("token revoked")));
+        done(Principal{std::move(*r->user), std::move(c)});
+      });
 }
 
 void Accounts::logout(const Claims& claims, Callback<void> done) {

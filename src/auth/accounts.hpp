@@ -50,12 +50,12 @@ class Accounts {
 
   // Validates (all field problems at once, merged after `prior`), hashes,
   // stores. conflict when the email is taken.
-  void register_user(Registration input, core::Error prior, Callback<Session> done);
+  void register_user(const Registration& input, core::Error prior, Callback<Session> done);
   // invalid_credentials for an unknown email or a wrong password, after the
   // same bcrypt work in both cases.
-  void login(std::string email, std::string password, Callback<Session> done);
+  void login(const std::string& email, std::string password, Callback<Session> done);
   // unauthorized for any bad, expired or revoked token or a missing user.
-  void authenticate(std::string token, Callback<Principal> done);
+  void authenticate(const std::string& token, Callback<Principal> done);
   // Revokes the token until it expires. Idempotent.
   void logout(const Claims& claims, Callback<void> done);
 

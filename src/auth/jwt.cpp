@@ -48,8 +48,10 @@ std::string base64url_encode(std::string_view bytes) {
   out.resize(static_cast<std::size_t>(n));
   while (!out.empty() && out.back() == '=') out.pop_back();
   for (char& c : out) {
-    if (c == '+') c = '-';
-    else if (c == '/') c = '_';
+    if (c == '+')
+      c = '-';
+    else if (c == '/')
+      c = '_';
   }
   return out;
 }
@@ -59,8 +61,10 @@ bool base64url_decode(std::string_view text, std::string& out) {
   std::string std_b64;
   std_b64.reserve(text.size() + 3);
   for (char c : text) {
-    if (c == '-') c = '+';
-    else if (c == '_') c = '/';
+    if (c == '-')
+      c = '+';
+    else if (c == '_')
+      c = '/';
     else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
       return false;
     }
@@ -95,7 +99,8 @@ std::string Jwt::sign(const Claims& claims) const {
   token += base64url_encode(std::string_view(buf.GetString(), buf.GetSize()));
   const auto mac = hmac_sha256(secret_, token);
   token += '.';
-  token += base64url_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
+  token +=
+      base64url_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
   return token;
 }
 

@@ -12,7 +12,7 @@
 namespace parley::auth {
 
 struct Claims {
-  std::string sub;  // user id
+  std::string sub;       // user id
   std::int64_t iat = 0;  // seconds since the epoch
   std::int64_t exp = 0;
   std::string jti;

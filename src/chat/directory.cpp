@@ -11,14 +11,14 @@ void Directory::list(UserListQuery query,
   sq.prefix = core::ascii_lower(core::trim_unicode(query.q));
   sq.limit = query.limit;
   sq.skip = query.skip;
-  store_.list_users(std::move(sq), [done = std::move(done)](
-                                       core::Result<std::vector<store::User>> r) {
-    if (!r) return done(core::fail(std::move(r.error())));
-    std::vector<ListedUser> out;
-    out.reserve(r->size());
-    for (auto& u : *r) out.push_back(ListedUser{std::move(u), false});
-    done(std::move(out));
-  });
+  store_.list_users(std::move(sq),
+                    [done = std::move(done)](core::Result<std::vector<store::User>> r) {
+                      if (!r) return done(core::fail(std::move(r.error())));
+                      std::vector<ListedUser> out;
+                      out.reserve(r->size());
+                      for (auto& u : *r) out.push_back(ListedUser{std::move(u), false});
+                      done(std::move(out));
+                    });
 }
 
 }  // namespace parley::chat

@@ -31,8 +31,7 @@ class Directory {
   explicit Directory(store::Store& store) : store_(store) {}
 
   // `done` runs on a store thread.
-  void list(UserListQuery query,
-            std::function<void(core::Result<std::vector<ListedUser>>)> done);
+  void list(UserListQuery query, std::function<void(core::Result<std::vector<ListedUser>>)> done);
 
  private:
   store::Store& store_;

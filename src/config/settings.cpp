@@ -65,9 +65,18 @@ tl::expected<std::chrono::seconds, std::string> parse_lifetime(const std::string
   long long mult = 1;
   std::string_view digits = t;
   switch (t.back()) {
-    case 'd': mult = 86400; digits.remove_suffix(1); break;
-    case 'h': mult = 3600; digits.remove_suffix(1); break;
-    case 'm': mult = 60; digits.remove_suffix(1); break;
+    case 'd':
+      mult = 86400;
+      digits.remove_suffix(1);
+      break;
+    case 'h':
+      mult = 3600;
+      digits.remove_suffix(1);
+      break;
+    case 'm':
+      mult = 60;
+      digits.remove_suffix(1);
+      break;
     case 's': digits.remove_suffix(1); break;
     default: break;
   }
@@ -157,11 +166,11 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
   Settings s;
   const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
 
-#define PARLEY_TRY_ASSIGN(dst, expr)            \
-  do {                                          \
-    auto r_ = (expr);                           \
-    if (!r_) return Fail(std::move(r_.error())); \
-    dst = static_cast<decltype(dst)>(*r_);       \
+#define PARLEY_TRY_ASSIGN(dst, expr)                                    \
+  do {                                                                  \
+    auto r_ = (expr);                                                   \
+    if (!r_) return Fail(std::move(r_.error()));                        \
+    (dst) = static_cast<std::remove_reference_t<decltype((dst))>>(*r_); \
   } while (false)
 
   if (const auto* v = find(env, "NODE_ENV")) s.node_env = trim(*v);
@@ -206,7 +215,8 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
     const bool ok = !t.empty() && std::all_of(t.begin(), t.end(), [](char c) {
       return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
     });
-    if (!ok) return Fail(fmt::format("COOKIE_NAME must be letters, digits, _ - . (got \"{}\")", *v));
+    if (!ok)
+      return Fail(fmt::format("COOKIE_NAME must be letters, digits, _ - . (got \"{}\")", *v));
     s.cookie_name = t;
   }
   PARLEY_TRY_ASSIGN(s.cookie_secure, parse_bool(env, "COOKIE_SECURE", false));
@@ -216,9 +226,10 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
     const std::string t = trim(*v);
     static constexpr std::array kLevels{"trace", "debug", "info", "warn", "error", "off"};
     if (std::find(kLevels.begin(), kLevels.end(), t) == kLevels.end()) {
-      return Fail(fmt::format("LOG_LEVEL must be one of trace, debug, info, warn, error, off "
-                              "(got \"{}\")",
-                              *v));
+      return Fail(
+          fmt::format("LOG_LEVEL must be one of trace, debug, info, warn, error, off "
+                      "(got \"{}\")",
+                      *v));
     }
     s.log_level = t;
   }
@@ -237,7 +248,8 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
 
   PARLEY_TRY_ASSIGN(s.body_limit_bytes, parse_int(env, "BODY_LIMIT_BYTES", 102400, 1, 1 << 30));
   PARLEY_TRY_ASSIGN(s.max_header_bytes, parse_int(env, "MAX_HEADER_BYTES", 16384, 1024, 1 << 20));
-  auto ms = [&](const char* key, std::chrono::milliseconds& dst) -> tl::expected<void, std::string> {
+  auto ms = [&](const char* key,
+                std::chrono::milliseconds& dst) -> tl::expected<void, std::string> {
     auto r = parse_int(env, key, dst.count(), 1, 3600000);
     if (!r) return tl::unexpected(r.error());
     dst = std::chrono::milliseconds{*r};
@@ -249,7 +261,8 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
                           std::pair{"SHUTDOWN_TIMEOUT_MS", &s.shutdown_timeout}}) {
     if (auto r = ms(key, *dst); !r) return Fail(r.error());
   }
-  PARLEY_TRY_ASSIGN(s.rate_limit_auth_per_min, parse_int(env, "RATE_LIMIT_AUTH_PER_MIN", 20, 1, 1000000));
+  PARLEY_TRY_ASSIGN(s.rate_limit_auth_per_min,
+                    parse_int(env, "RATE_LIMIT_AUTH_PER_MIN", 20, 1, 1000000));
   PARLEY_TRY_ASSIGN(s.rate_limit_messages_per_sec,
                     parse_int(env, "RATE_LIMIT_MESSAGES_PER_SEC", 20, 1, 1000000));
   PARLEY_TRY_ASSIGN(s.rate_limit_messages_burst,

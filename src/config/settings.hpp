@@ -53,8 +53,8 @@ struct Settings {
   bool trust_proxy = false;
 
   // --- limits
-  std::size_t body_limit_bytes = 102400;   // Express's default
-  std::size_t max_header_bytes = 16384;    // Node's default
+  std::size_t body_limit_bytes = 102400;              // Express's default
+  std::size_t max_header_bytes = 16384;               // Node's default
   std::chrono::milliseconds headers_timeout{10000};   // first request's head
   std::chrono::milliseconds keepalive_timeout{5000};  // idle between requests
   std::chrono::milliseconds request_timeout{30000};   // body of a request

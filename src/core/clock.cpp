@@ -10,8 +10,7 @@ namespace parley::core {
 namespace chr = std::chrono;
 
 EpochMs now_ms() {
-  return chr::duration_cast<chr::milliseconds>(chr::system_clock::now().time_since_epoch())
-      .count();
+  return chr::duration_cast<chr::milliseconds>(chr::system_clock::now().time_since_epoch()).count();
 }
 
 std::string to_iso8601(EpochMs ms) {

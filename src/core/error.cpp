@@ -28,7 +28,11 @@ Row row(ErrorCode code) {
 }
 }  // namespace
 
-std::string_view error_code_name(ErrorCode code) { return row(code).name; }
-int http_status(ErrorCode code) { return row(code).status; }
+std::string_view error_code_name(ErrorCode code) {
+  return row(code).name;
+}
+int http_status(ErrorCode code) {
+  return row(code).status;
+}
 
 }  // namespace parley::core

@@ -31,10 +31,10 @@ constexpr char kHex[] = "0123456789abcdef";
 
 std::string new_object_id() {
   auto& part = process_part();
-  const auto seconds = static_cast<std::uint32_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  const auto seconds =
+      static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
   const std::uint32_t count = part.counter.fetch_add(1, std::memory_order_relaxed) & 0xffffffU;
   std::array<std::uint8_t, 12> bytes{};
   bytes[0] = static_cast<std::uint8_t>(seconds >> 24);

@@ -19,7 +19,9 @@ ThreadPool::ThreadPool(std::string name, std::size_t threads) : name_(std::move(
   }
 }
 
-ThreadPool::~ThreadPool() { stop(); }
+ThreadPool::~ThreadPool() {
+  stop();
+}
 
 void ThreadPool::post(Task task) {
   {

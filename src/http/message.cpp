@@ -72,7 +72,8 @@ bool Request::query_param(std::string_view name, std::string& value) const {
     const auto eq = pair.find('=');
     std::string key;
     if (url_decode(pair.substr(0, eq), key, true) && key == name) {
-      const std::string_view raw = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+      const std::string_view raw =
+          eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
       if (!url_decode(raw, value, true)) value.assign(raw);
       return true;
     }

@@ -15,10 +15,10 @@
 namespace parley::http {
 
 struct Request {
-  std::string method;  // upper-case token: GET, POST, ...
-  std::string target;  // as received: path + query
-  std::string path;    // decoded path, no query
-  std::string query;   // raw query string, without '?'
+  std::string method;                                        // upper-case token: GET, POST, ...
+  std::string target;                                        // as received: path + query
+  std::string path;                                          // decoded path, no query
+  std::string query;                                         // raw query string, without '?'
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string client_ip;

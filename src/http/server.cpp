@@ -9,6 +9,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include <fmt/format.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -16,7 +17,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <fmt/format.h>
 
 #include "core/object_id.hpp"
 #include "http/security_headers.hpp"
@@ -86,7 +86,7 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
     metric_preflight = m.route("(preflight)");
     metric_bad = m.route("(bad request)");
     refused = &m.counter("parley_http_connections_refused_total",
-                               "Connections closed at accept: over MAX_CONNECTIONS.");
+                         "Connections closed at accept: over MAX_CONNECTIONS.");
   }
 
   std::string start();
@@ -203,8 +203,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (ec == bhttp::error::header_limit) {
       return reject(431, "payload_too_large", "Request headers are too large");
     }
-    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() && ec != bhttp::error::end_of_stream &&
-        ec != bhttp::error::partial_message) {
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
       return reject(400, "", "");  // malformed HTTP: plain 400, like Node
     }
     close();  // peer closed, timeout, cancelled
@@ -242,7 +242,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     req_.path = req_.target.substr(0, q);
     if (q != std::string::npos) req_.query = req_.target.substr(q + 1);
     req_.headers.reserve(8);
-    for (const auto& f : msg) req_.headers.emplace_back(lower(f.name_string()), std::string(f.value()));
+    for (const auto& f : msg)
+      req_.headers.emplace_back(lower(f.name_string()), std::string(f.value()));
     req_.body = std::move(msg.body());
     req_.client_ip = peer_ip_;
     if (opt().trust_proxy) {
@@ -271,8 +272,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     auto match = srv_->router.match(req_.method, req_.path);
     if (match.kind == Router::Match::Kind::not_found) {
       metric_ = srv_->metric_not_found;
-      return write(Response::error(
-          core::Error::make(core::ErrorCode::not_found, "Route not found")));
+      return write(
+          Response::error(core::Error::make(core::ErrorCode::not_found, "Route not found")));
     }
     metric_ = srv_->metric_for(match.label);
     if (match.kind == Router::Match::Kind::method_not_allowed) {
@@ -332,9 +333,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     body_ = head_only || r.status == 204 ? std::string() : std::move(r.body);
     const std::array<asio::const_buffer, 2> bufs{asio::buffer(head_), asio::buffer(body_)};
     stream_.expires_after(opt().request_timeout);
-    asio::async_write(stream_, bufs, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      self->on_write(ec);
-    });
+    asio::async_write(
+        stream_, bufs,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
   }
 
   void on_write(beast::error_code ec) {
@@ -387,24 +388,24 @@ std::string Server::Impl::start() {
 }
 
 void Server::Impl::do_accept() {
-  acceptor.async_accept(io.next(), [self = shared_from_this()](beast::error_code ec,
-                                                                tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-    if (!ec) {
-      if (self->open.load(std::memory_order_relaxed) >= self->opt.max_connections) {
-        self->refused->inc();
-        beast::error_code ignored;
-        socket.close(ignored);
-      } else {
-        auto conn = std::make_shared<Connection>(self, std::move(socket));
-        // Start on the connection's own thread.
-        asio::post(conn->executor(), [conn] { conn->start(); });
-      }
-    } else {
-      obs::log(obs::Level::warn, "accept: {}", ec.message());
-    }
-    self->do_accept();
-  });
+  acceptor.async_accept(
+      io.next(), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+        if (!ec) {
+          if (self->open.load(std::memory_order_relaxed) >= self->opt.max_connections) {
+            self->refused->inc();
+            beast::error_code ignored;
+            socket.close(ignored);
+          } else {
+            auto conn = std::make_shared<Connection>(self, std::move(socket));
+            // Start on the connection's own thread.
+            asio::post(conn->executor(), [conn] { conn->start(); });
+          }
+        } else {
+          obs::log(obs::Level::warn, "accept: {}", ec.message());
+        }
+        self->do_accept();
+      });
 }
 
 void Server::Impl::add(const std::shared_ptr<Connection>& c) {
@@ -437,21 +438,26 @@ void Server::Impl::stop() {
   for (auto& c : live) c->request_stop();
 }
 
-Server::Server(ServerOptions options, net::IoPool& io, const Router& router,
-               obs::Metrics& metrics)
+Server::Server(ServerOptions options, net::IoPool& io, const Router& router, obs::Metrics& metrics)
     : impl_(std::make_shared<Impl>(std::move(options), io, router, metrics)) {}
 
 Server::~Server() = default;
 
-std::string Server::start() { return impl_->start(); }
+std::string Server::start() {
+  return impl_->start();
+}
 
 unsigned short Server::port() const {
   beast::error_code ec;
   return impl_->acceptor.local_endpoint(ec).port();
 }
 
-void Server::stop() { impl_->stop(); }
+void Server::stop() {
+  impl_->stop();
+}
 
-std::size_t Server::connections() const { return impl_->open.load(std::memory_order_relaxed); }
+std::size_t Server::connections() const {
+  return impl_->open.load(std::memory_order_relaxed);
+}
 
 }  // namespace parley::http

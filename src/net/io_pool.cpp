@@ -18,7 +18,9 @@ IoPool::IoPool(std::size_t threads) {
   }
 }
 
-IoPool::~IoPool() { stop(); }
+IoPool::~IoPool() {
+  stop();
+}
 
 void IoPool::start() {
   for (std::size_t i = 0; i < contexts_.size(); ++i) {

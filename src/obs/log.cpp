@@ -65,7 +65,9 @@ void shutdown_logging() {
   spdlog::shutdown();
 }
 
-bool enabled(Level level) { return spdlog::default_logger_raw()->should_log(to_spd(level)); }
+bool enabled(Level level) {
+  return spdlog::default_logger_raw()->should_log(to_spd(level));
+}
 
 void write(Level level, std::string_view message) {
   if (g_json) {

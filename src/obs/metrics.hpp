@@ -45,9 +45,8 @@ class Metrics {
  private:
   static constexpr std::array<int, 16> kStatuses{200, 201, 204, 400, 401, 403, 404, 405,
                                                  409, 413, 415, 429, 500, 503, 101, 0};
-  static constexpr std::array<double, 13> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                   0.025,  0.05,  0.1,    0.25,  0.5,
-                                                   1,      2.5,   5};
+  static constexpr std::array<double, 13> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                   0.1,    0.25,  0.5,    1,     2.5,  5};
   struct RouteCounters {
     std::string label;
     std::array<Counter, kStatuses.size()> by_status;  // last slot: other statuses

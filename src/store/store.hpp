@@ -66,8 +66,8 @@ struct TokenCheck {
 };
 
 struct UserQuery {
-  std::string exclude_id;     // the caller
-  std::string prefix;         // lower-cased; matches a name or email prefix
+  std::string exclude_id;  // the caller
+  std::string prefix;      // lower-cased; matches a name or email prefix
   std::size_t limit = 50;
   std::size_t skip = 0;
 };

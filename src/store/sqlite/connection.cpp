@@ -34,7 +34,9 @@ Statement& Statement::bind_optional(int index, const std::optional<std::int64_t>
   return value ? bind(index, *value) : bind_null(index);
 }
 
-int Statement::step() { return sqlite3_step(stmt_); }
+int Statement::step() {
+  return sqlite3_step(stmt_);
+}
 
 std::string Statement::text(int column) const {
   const auto* p = sqlite3_column_text(stmt_, column);
@@ -48,7 +50,9 @@ std::optional<std::string> Statement::optional_text(int column) const {
   return text(column);
 }
 
-std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+std::int64_t Statement::integer(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
 
 std::optional<std::int64_t> Statement::optional_integer(int column) const {
   if (is_null(column)) return std::nullopt;
@@ -72,8 +76,8 @@ Connection::Connection(Connection&& other) noexcept
 
 std::optional<std::string> Connection::open(const std::string& path, Mode mode,
                                             const std::string& synchronous) {
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-                    (mode == Mode::writer ? SQLITE_OPEN_CREATE : 0);
+  const int flags =
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (mode == Mode::writer ? SQLITE_OPEN_CREATE : 0);
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     std::string err = db_ ? sqlite3_errmsg(db_) : "out of memory";
     return fmt::format("cannot open {}: {}", path, err);
@@ -104,8 +108,7 @@ std::optional<Statement> Connection::prepare(const char* sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
-        SQLITE_OK) {
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
       return std::nullopt;
     }
     it = cache_.emplace(sql, stmt).first;
@@ -113,8 +116,12 @@ std::optional<Statement> Connection::prepare(const char* sql) {
   return std::optional<Statement>(std::in_place, it->second);
 }
 
-std::string Connection::last_error() const { return db_ ? sqlite3_errmsg(db_) : "not open"; }
+std::string Connection::last_error() const {
+  return db_ ? sqlite3_errmsg(db_) : "not open";
+}
 
-int Connection::changes() const { return sqlite3_changes(db_); }
+int Connection::changes() const {
+  return sqlite3_changes(db_);
+}
 
 }  // namespace parley::store::sqlite

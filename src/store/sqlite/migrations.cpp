@@ -38,7 +38,9 @@ CREATE INDEX revoked_tokens_by_expiry ON revoked_tokens (expires_at);
 
 }  // namespace
 
-int latest_schema_version() { return static_cast<int>(kMigrations.size()); }
+int latest_schema_version() {
+  return static_cast<int>(kMigrations.size());
+}
 
 std::optional<std::string> migrate(Connection& db) {
   auto st = db.prepare("PRAGMA user_version");

@@ -65,11 +65,12 @@ tl::expected<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(Sqlite
   if (!parent.empty()) {
     std::error_code ec;
     fs::create_directories(parent, ec);
-    if (ec) return tl::unexpected(fmt::format("cannot create {}: {}", parent.string(), ec.message()));
+    if (ec)
+      return tl::unexpected(fmt::format("cannot create {}: {}", parent.string(), ec.message()));
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(options));
-  if (auto err = store->writer_conn_.open(options.path, Connection::Mode::writer,
-                                          options.synchronous)) {
+  if (auto err =
+          store->writer_conn_.open(options.path, Connection::Mode::writer, options.synchronous)) {
     return tl::unexpected(*err);
   }
   if (auto err = migrate(store->writer_conn_)) return tl::unexpected(*err);
@@ -88,7 +89,9 @@ tl::expected<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(Sqlite
   return store;
 }
 
-SqliteStore::~SqliteStore() { close(); }
+SqliteStore::~SqliteStore() {
+  close();
+}
 
 void SqliteStore::close() {
   {

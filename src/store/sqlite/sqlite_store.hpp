@@ -41,8 +41,7 @@ class SqliteStore final : public Store {
 
   void create_user(NewUser user, Callback<User> done) override;
   void user_by_id(std::string id, Callback<std::optional<User>> done) override;
-  void credentials_by_email(std::string email,
-                            Callback<std::optional<Credentials>> done) override;
+  void credentials_by_email(std::string email, Callback<std::optional<Credentials>> done) override;
   void list_users(UserQuery query, Callback<std::vector<User>> done) override;
   void set_last_seen(std::string user_id, EpochMs at, Callback<void> done) override;
   void revoke_token(std::string jti, EpochMs expires_at, Callback<void> done) override;
