@@ -8,10 +8,12 @@
 namespace parley::api {
 
 Api::Api(ApiOptions options, auth::Accounts& accounts, chat::Directory& directory,
-         store::Store& store, obs::Metrics& metrics, core::RateLimiter& auth_limiter)
+         chat::Messenger& messenger, store::Store& store, obs::Metrics& metrics,
+         core::RateLimiter& auth_limiter)
     : options_(std::move(options)),
       accounts_(accounts),
       directory_(directory),
+      messenger_(messenger),
       store_(store),
       metrics_(metrics),
       auth_limiter_(auth_limiter),
@@ -28,6 +30,10 @@ void Api::mount(http::Router& router) {
   router.add("POST", "/api/auth/logout", bind(&Api::logout));
   router.add("GET", "/api/auth/me", bind(&Api::me));
   router.add("GET", "/api/users", bind(&Api::list_users));
+  router.add("POST", "/api/messages/send", bind(&Api::send_message));
+  router.add("GET", "/api/messages/:id", bind(&Api::history));
+  router.add("POST", "/api/messages/:id/read", bind(&Api::mark_read));
+  router.add("GET", "/api/conversations", bind(&Api::conversations));
   router.add("GET", "/api/health", bind(&Api::health));
   router.add("GET", "/metrics", bind(&Api::metrics));
 }

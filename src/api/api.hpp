@@ -12,6 +12,7 @@
 
 #include "auth/accounts.hpp"
 #include "chat/directory.hpp"
+#include "chat/messenger.hpp"
 #include "core/rate_limiter.hpp"
 #include "http/router.hpp"
 #include "obs/metrics.hpp"
@@ -27,8 +28,9 @@ struct ApiOptions {
 
 class Api {
  public:
-  Api(ApiOptions options, auth::Accounts& accounts, chat::Directory& directory, store::Store& store,
-      obs::Metrics& metrics, core::RateLimiter& auth_limiter);
+  Api(ApiOptions options, auth::Accounts& accounts, chat::Directory& directory,
+      chat::Messenger& messenger, store::Store& store, obs::Metrics& metrics,
+      core::RateLimiter& auth_limiter);
 
   void mount(http::Router& router);
 
@@ -39,6 +41,10 @@ class Api {
   void logout(const http::Request& req, http::Reply reply);
   void me(const http::Request& req, http::Reply reply);
   void list_users(const http::Request& req, http::Reply reply);
+  void send_message(const http::Request& req, http::Reply reply);
+  void history(const http::Request& req, http::Reply reply);
+  void conversations(const http::Request& req, http::Reply reply);
+  void mark_read(const http::Request& req, http::Reply reply);
   void health(const http::Request& req, http::Reply reply);
   void metrics(const http::Request& req, http::Reply reply);
 
@@ -54,6 +60,7 @@ class Api {
   ApiOptions options_;
   auth::Accounts& accounts_;
   chat::Directory& directory_;
+  chat::Messenger& messenger_;
   store::Store& store_;
   obs::Metrics& metrics_;
   core::RateLimiter& auth_limiter_;

@@ -88,4 +88,72 @@ std::string user_json(const store::User& u) {
   return take(buf);
 }
 
+void write_message(JsonWriter& w, const store::Message& m) {
+  w.StartObject();
+  w.Key("_id");
+  write_string(w, m.id);
+  w.Key("conversationId");
+  write_string(w, m.conversation_id);
+  w.Key("seq");
+  w.Int64(m.seq);
+  w.Key("from");
+  write_string(w, m.from);
+  w.Key("to");
+  write_string(w, m.to);
+  w.Key("text");
+  write_string(w, m.text);
+  w.Key("createdAt");
+  write_string(w, core::to_iso8601(m.created_at));
+  w.Key("delivered");
+  w.Bool(m.delivered_at.has_value());
+  w.Key("deliveredAt");
+  if (m.delivered_at)
+    write_string(w, core::to_iso8601(*m.delivered_at));
+  else
+    w.Null();
+  w.Key("read");
+  w.Bool(m.read_at.has_value());
+  w.Key("readAt");
+  if (m.read_at)
+    write_string(w, core::to_iso8601(*m.read_at));
+  else
+    w.Null();
+  if (m.temp_id) {
+    w.Key("tempId");
+    write_string(w, *m.temp_id);
+  }
+  w.EndObject();
+}
+
+std::string message_json(const store::Message& m) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  write_message(w, m);
+  return take(buf);
+}
+
+void write_conversation(JsonWriter& w, const store::ConversationSummary& c) {
+  w.StartObject();
+  w.Key("_id");
+  write_string(w, c.id);
+  w.Key("type");
+  w.String("direct");
+  w.Key("participants");
+  w.StartArray();
+  for (const auto& p : c.participants) write_string(w, p);
+  w.EndArray();
+  w.Key("peer");
+  write_user(w, c.peer);
+  w.Key("lastMessage");
+  if (c.last_message)
+    write_message(w, *c.last_message);
+  else
+    w.Null();
+  w.Key("unreadCount");
+  w.Int64(c.unread_count);
+  w.Key("updatedAt");
+  write_string(w, core::to_iso8601(c.updated_at));
+  w.EndObject();
+}
+
 }  // namespace parley::api

@@ -32,6 +32,9 @@ std::optional<std::string> string_member(const rapidjson::Value& obj, const char
 void write_string(JsonWriter& w, std::string_view s);
 void write_user(JsonWriter& w, const store::User& u, std::optional<bool> online = std::nullopt);
 std::string user_json(const store::User& u);
+void write_message(JsonWriter& w, const store::Message& m);
+std::string message_json(const store::Message& m);
+void write_conversation(JsonWriter& w, const store::ConversationSummary& c);
 
 inline std::string take(rapidjson::StringBuffer& buf) {
   return std::string(buf.GetString(), buf.GetSize());

@@ -11,6 +11,7 @@
 #include "auth/accounts.hpp"
 #include "auth/password.hpp"
 #include "chat/directory.hpp"
+#include "chat/messenger.hpp"
 #include "config/settings.hpp"
 #include "core/rate_limiter.hpp"
 #include "http/router.hpp"
@@ -96,8 +97,12 @@ int run() {
   core::RateLimiter auth_limiter(settings.rate_limit_auth_per_min / 60.0,
                                  settings.rate_limit_auth_per_min, !settings.rate_limit_disabled);
 
+  core::RateLimiter send_limiter(settings.rate_limit_messages_per_sec,
+                                 settings.rate_limit_messages_burst, !settings.rate_limit_disabled);
+  chat::Messenger messenger(*db, send_limiter);
+
   api::Api api({settings.cookie_name, settings.cookie_secure, PARLEY_VERSION}, accounts, directory,
-               *db, metrics, auth_limiter);
+               messenger, *db, metrics, auth_limiter);
   http::Router router;
   api.mount(router);
 

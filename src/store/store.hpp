@@ -72,6 +72,76 @@ struct UserQuery {
   std::size_t skip = 0;
 };
 
+// A stored message. `delivered_at` / `read_at` are derived from the
+// recipient's cursors (see the conversation model below), not stored per
+// message.
+struct Message {
+  std::string id;
+  std::string conversation_id;
+  std::int64_t seq = 0;  // 1, 2, 3... within the conversation
+  std::string from;
+  std::string to;
+  std::string text;
+  std::optional<std::string> temp_id;
+  EpochMs created_at = 0;
+  std::optional<EpochMs> delivered_at;
+  std::optional<EpochMs> read_at;
+};
+
+struct NewMessage {
+  std::string id;  // used unless this is a retry of `temp_id`
+  std::string from;
+  std::string to;
+  std::string text;
+  std::optional<std::string> temp_id;
+  EpochMs created_at = 0;
+  std::string new_conversation_id;  // used if the pair has no conversation yet
+};
+
+struct Appended {
+  Message message;
+  bool duplicate = false;  // a retry: `message` is the original
+};
+
+struct HistoryQuery {
+  std::string caller_id;
+  std::string target_id;  // a conversation id or the peer's user id
+  std::size_t limit = 50;
+  std::size_t skip = 0;
+  std::optional<std::string> before_id;   // messages older than this one
+  std::optional<std::int64_t> after_seq;  // messages with seq > N, oldest first
+};
+
+struct History {
+  std::string conversation_id;    // empty when the pair has not talked yet
+  std::vector<Message> messages;  // oldest first
+};
+
+struct ConversationSummary {
+  std::string id;
+  std::vector<std::string> participants;  // user ids, sorted
+  User peer;
+  std::optional<Message> last_message;
+  std::int64_t unread_count = 0;
+  EpochMs updated_at = 0;
+};
+
+struct ReadRequest {
+  std::string caller_id;
+  std::string target_id;                // a conversation id or the peer's user id
+  std::optional<std::string> up_to_id;  // default: the peer's last message
+  EpochMs at = 0;
+};
+
+struct ReadOutcome {
+  std::string conversation_id;
+  std::string peer_id;
+  std::optional<std::string> up_to_id;  // nullopt: the peer has sent nothing
+  std::int64_t up_to_seq = 0;
+  EpochMs read_at = 0;
+  std::int64_t count = 0;  // peer messages newly marked read
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -93,6 +163,34 @@ class Store {
   virtual void check_token(std::string user_id, std::string jti, Callback<TokenCheck> done) = 0;
   // Deletes revocations that expired before `now`; returns how many.
   virtual void purge_revocations(EpochMs now, Callback<std::size_t> done) = 0;
+
+  // --- conversations and messages
+  //
+  // Model: a direct conversation is unique per pair of users and created by
+  // their first message. Each member has two cursors: delivered up to seq N
+  // and read up to seq M (of the other members' messages); every advance is
+  // also kept as a receipt mark (seq, time), from which each message's
+  // delivered/deliveredAt/read/readAt follow. So receipts cost one write per
+  // cursor advance, never one per message.
+  //
+  // `target_id` resolution (history, read): a conversation id of which the
+  // caller is a member, else the id of an existing user other than the
+  // caller. Anything else is "not found" (nullopt): a conversation the caller
+  // is not in is indistinguishable from one that does not exist.
+
+  // Appends a message, assigning the conversation's next seq at commit.
+  // A retry (same `from` and `temp_id`) returns the original, duplicate set.
+  // not_found when `to` does not exist.
+  virtual void append_message(NewMessage message, Callback<Appended> done) = 0;
+  // A page of history per HistoryQuery; validation_failed when `before_id`
+  // is not a message of the conversation.
+  virtual void read_history(HistoryQuery query, Callback<std::optional<History>> done) = 0;
+  // The user's conversations, most recent activity first.
+  virtual void list_conversations(std::string user_id,
+                                  Callback<std::vector<ConversationSummary>> done) = 0;
+  // Moves the caller's read (and delivered) cursor up to `up_to_id`;
+  // validation_failed when that is not a message of the conversation.
+  virtual void mark_read(ReadRequest request, Callback<std::optional<ReadOutcome>> done) = 0;
 
   // Answers when the database can serve a query (health checks).
   virtual void ping(Callback<void> done) = 0;

@@ -13,7 +13,7 @@ namespace parley::store::sqlite {
 namespace {
 
 // Index i brings the schema from version i to i + 1.
-constexpr std::array<const char*, 1> kMigrations{
+constexpr std::array<const char*, 2> kMigrations{
     // 1: users and token revocations.
     R"sql(
 CREATE TABLE users (
@@ -33,6 +33,57 @@ CREATE TABLE revoked_tokens (
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX revoked_tokens_by_expiry ON revoked_tokens (expires_at);
+)sql",
+    // 2: direct conversations, messages, receipt cursors.
+    R"sql(
+CREATE TABLE conversations (
+  id         TEXT PRIMARY KEY,
+  type       TEXT NOT NULL DEFAULT 'direct',
+  direct_key TEXT UNIQUE,                -- "<smaller user id>:<larger user id>"
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,           -- last activity
+  last_seq   INTEGER NOT NULL DEFAULT 0  -- seq of the newest message
+) WITHOUT ROWID;
+
+-- delivered_seq / read_seq: this member has received / read the other
+-- members' messages up to that seq.
+CREATE TABLE conversation_members (
+  conversation_id TEXT NOT NULL REFERENCES conversations (id),
+  user_id         TEXT NOT NULL REFERENCES users (id),
+  delivered_seq   INTEGER NOT NULL DEFAULT 0,
+  read_seq        INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (conversation_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX conversation_members_by_user ON conversation_members (user_id);
+
+-- Clustered by (conversation, seq): history pages and unread counts are
+-- range scans. messages_by_id serves `before` and `upTo` cursors; the
+-- partial tempId index holds only messages that carry one.
+CREATE TABLE messages (
+  conversation_id TEXT NOT NULL,
+  seq             INTEGER NOT NULL,
+  id              TEXT NOT NULL,
+  sender_id       TEXT NOT NULL,
+  text            TEXT NOT NULL,
+  temp_id         TEXT,
+  created_at      INTEGER NOT NULL,
+  PRIMARY KEY (conversation_id, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX messages_by_id ON messages (id);
+CREATE UNIQUE INDEX messages_by_temp_id ON messages (sender_id, temp_id)
+  WHERE temp_id IS NOT NULL;
+
+-- Every advance of a member's cursor: kind 0 delivered, 1 read. A message
+-- with seq s was delivered (read) at the time of the first mark with
+-- up_to_seq >= s.
+CREATE TABLE receipts (
+  conversation_id TEXT NOT NULL,
+  user_id         TEXT NOT NULL,
+  kind            INTEGER NOT NULL,
+  up_to_seq       INTEGER NOT NULL,
+  at              INTEGER NOT NULL,
+  PRIMARY KEY (conversation_id, user_id, kind, up_to_seq)
+) WITHOUT ROWID;
 )sql",
 };
 

@@ -7,55 +7,15 @@
 #include <fmt/format.h>
 
 #include "core/utf8.hpp"
+#include "store/sqlite/detail.hpp"
 #include "store/sqlite/migrations.hpp"
 
 namespace parley::store::sqlite {
 
-namespace {
-
-core::Error db_error(const Connection& db, std::string_view what) {
-  return core::Error::internal(fmt::format("sqlite {}: {}", what, db.last_error()));
-}
-
-core::Error closed_error() {
-  return core::Error::make(core::ErrorCode::unavailable, "Service unavailable", "store closed");
-}
-
-// Columns: id, name, email, avatar, created_at, last_seen.
-constexpr const char* kUserColumns = "id, name, email, avatar, created_at, last_seen";
-
-User read_user(const Statement& st, int first = 0) {
-  User u;
-  u.id = st.text(first);
-  u.name = st.text(first + 1);
-  u.email = st.text(first + 2);
-  u.avatar = st.optional_text(first + 3);
-  u.created_at = st.integer(first + 4);
-  u.last_seen = st.optional_integer(first + 5);
-  return u;
-}
-
-template <typename State, typename Apply, typename Done>
-class LambdaWrite final : public SqliteStore::WriteOp {
- public:
-  LambdaWrite(State state, Apply apply, Done done)
-      : state_(std::move(state)), apply_(std::move(apply)), done_(std::move(done)) {}
-  core::Result<void> apply(Connection& db) override { return apply_(db, state_); }
-  void finish(const core::Error* failure) override { done_(failure, state_); }
-
- private:
-  State state_;
-  Apply apply_;
-  Done done_;
-};
-
-}  // namespace
-
-template <typename State, typename Apply, typename Done>
-void SqliteStore::write(State state, Apply apply, Done done) {
-  enqueue(std::make_unique<LambdaWrite<State, Apply, Done>>(std::move(state), std::move(apply),
-                                                            std::move(done)));
-}
+using detail::closed_error;
+using detail::db_error;
+using detail::kUserColumns;
+using detail::read_user;
 
 SqliteStore::SqliteStore(SqliteOptions options) : options_(std::move(options)) {}
 
@@ -168,14 +128,22 @@ core::Result<void> SqliteStore::run_transaction(std::vector<std::unique_ptr<Writ
   if (auto err = writer_conn_.exec("BEGIN IMMEDIATE")) {
     return core::fail(core::Error::internal("sqlite begin: " + *err));
   }
+  auto rollback = [this] {
+    writer_conn_.exec("ROLLBACK");
+    cache_ = WriterCache{};
+  };
   for (auto& op : ops) {
     if (auto r = op->apply(writer_conn_); !r) {
-      writer_conn_.exec("ROLLBACK");
+      rollback();
       return r;
     }
   }
+  if (auto r = flush_writer_cache(); !r) {
+    rollback();
+    return r;
+  }
   if (auto err = writer_conn_.exec("COMMIT")) {
-    writer_conn_.exec("ROLLBACK");
+    rollback();
     return core::fail(core::Error::internal("sqlite commit: " + *err));
   }
   for (auto& op : ops) op->finish(nullptr);

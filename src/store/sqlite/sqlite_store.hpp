@@ -18,6 +18,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/thread_pool.hpp"
@@ -47,6 +49,11 @@ class SqliteStore final : public Store {
   void revoke_token(std::string jti, EpochMs expires_at, Callback<void> done) override;
   void check_token(std::string user_id, std::string jti, Callback<TokenCheck> done) override;
   void purge_revocations(EpochMs now, Callback<std::size_t> done) override;
+  void append_message(NewMessage message, Callback<Appended> done) override;
+  void read_history(HistoryQuery query, Callback<std::optional<History>> done) override;
+  void list_conversations(std::string user_id,
+                          Callback<std::vector<ConversationSummary>> done) override;
+  void mark_read(ReadRequest request, Callback<std::optional<ReadOutcome>> done) override;
   void ping(Callback<void> done) override;
   void close() override;
 
@@ -76,6 +83,32 @@ class SqliteStore final : public Store {
   core::Result<void> run_transaction(std::vector<std::unique_ptr<WriteOp>>& ops);
 
   static constexpr std::size_t kMaxBatch = 4096;
+
+  // What the writer knows, so that a send costs the message insert and
+  // little else: users known to exist (users are never deleted), and each
+  // direct conversation's id and last seq (the writer is the only one that
+  // advances it). Conversation rows are updated once per batch, just before
+  // the commit. Writer thread only; cleared when a transaction rolls back.
+  struct WriterCache {
+    struct Conversation {
+      std::string id;
+      std::int64_t last_seq = 0;
+      EpochMs updated_at = 0;
+      bool dirty = false;
+    };
+    std::unordered_set<std::string> known_users;
+    std::unordered_map<std::string, Conversation> direct;  // by direct key
+    std::vector<Conversation*> dirty;
+  };
+  core::Result<void> flush_writer_cache();
+  // The pair's conversation, created when `create_id` is given and none
+  // exists; nullptr when none exists and none was created.
+  core::Result<WriterCache::Conversation*> direct_conversation(Connection& db, const std::string& a,
+                                                               const std::string& b,
+                                                               const std::string* create_id,
+                                                               EpochMs now);
+  core::Result<bool> user_exists(Connection& db, const std::string& id);
+  WriterCache cache_;
 
   SqliteOptions options_;
   Connection writer_conn_;  // writer thread only (after open)

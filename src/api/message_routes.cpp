@@ -1,0 +1,138 @@
+// POST /api/messages/send, GET /api/messages/:id, POST /api/messages/:id/read,
+// GET /api/conversations.
+#include <charconv>
+
+#include "api/api.hpp"
+#include "api/json.hpp"
+#include "obs/log.hpp"
+
+namespace parley::api {
+
+namespace {
+
+http::Response failure(const core::Error& e, std::string_view what) {
+  if (e.code == core::ErrorCode::internal) obs::log(obs::Level::error, "{}: {}", what, e.detail);
+  return http::Response::error(e);
+}
+
+// An integer query parameter in [min, max]; absent leaves `out` unchanged.
+template <typename Int>
+void read_int(const http::Request& req, const char* name, long long min, long long max, Int& out,
+              core::Error& err, const char* problem) {
+  std::string raw;
+  if (!req.query_param(name, raw)) return;
+  long long v = 0;
+  auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), v);
+  if (raw.empty() || ec != std::errc{} || ptr != raw.data() + raw.size() || v < min || v > max) {
+    err.code = core::ErrorCode::validation_failed;
+    err.message = "Validation failed";
+    err.fields.push_back({name, problem});
+    return;
+  }
+  out = static_cast<Int>(v);
+}
+
+}  // namespace
+
+void Api::send_message(const http::Request& req, http::Reply reply) {
+  auto body = parse_body(req);
+  if (!body) return reply(http::Response::error(body.error()));
+  core::Error type_errors;
+  chat::SendRequest sr;
+  sr.to = string_member(*body, "to", type_errors);
+  sr.text = string_member(*body, "text", type_errors);
+  sr.temp_id = string_member(*body, "tempId", type_errors);
+  with_principal(
+      req, std::move(reply),
+      [this, sr = std::move(sr), type_errors = std::move(type_errors)](
+          const auth::Principal& p, const http::Reply& rep) mutable {
+        sr.from = p.user.id;
+        messenger_.send(std::move(sr), std::move(type_errors), [rep](core::Result<chat::Sent> r) {
+          if (!r) return rep(failure(r.error(), "send"));
+          rep(http::Response::json(r->duplicate ? 200 : 201, message_json(r->message)));
+        });
+      });
+}
+
+void Api::history(const http::Request& req, http::Reply reply) {
+  chat::HistoryRequest hr;
+  hr.target_id = std::string(req.param("id"));
+  core::Error err;
+  read_int(req, "limit", 1, chat::Messenger::kMaxPageSize, hr.limit, err,
+           "must be an integer from 1 to 200");
+  read_int(req, "skip", 0, 1'000'000'000, hr.skip, err, "must be a non-negative integer");
+  std::int64_t after = -1;
+  read_int(req, "afterSeq", 0, (1LL << 53), after, err, "must be a non-negative integer");
+  if (after >= 0) hr.after_seq = after;
+  std::string before;
+  if (req.query_param("before", before) && !before.empty()) hr.before_id = before;
+  if (!err.fields.empty()) return reply(http::Response::error(err));
+  with_principal(
+      req, std::move(reply),
+      [this, hr = std::move(hr)](const auth::Principal& p, const http::Reply& rep) mutable {
+        hr.caller_id = p.user.id;
+        messenger_.history(std::move(hr), [rep](core::Result<store::History> r) {
+          if (!r) return rep(failure(r.error(), "history"));
+          rapidjson::StringBuffer buf;
+          JsonWriter w(buf);
+          w.StartArray();
+          for (const auto& m : r->messages) write_message(w, m);
+          w.EndArray();
+          rep(http::Response::json(200, take(buf)));
+        });
+      });
+}
+
+void Api::conversations(const http::Request& req, http::Reply reply) {
+  with_principal(req, std::move(reply), [this](const auth::Principal& p, const http::Reply& rep) {
+    messenger_.conversations(p.user.id,
+                             [rep](core::Result<std::vector<store::ConversationSummary>> r) {
+                               if (!r) return rep(failure(r.error(), "conversations"));
+                               rapidjson::StringBuffer buf;
+                               JsonWriter w(buf);
+                               w.StartArray();
+                               for (const auto& c : *r) write_conversation(w, c);
+                               w.EndArray();
+                               rep(http::Response::json(200, take(buf)));
+                             });
+  });
+}
+
+void Api::mark_read(const http::Request& req, http::Reply reply) {
+  auto body = parse_body(req);
+  if (!body) return reply(http::Response::error(body.error()));
+  core::Error err;
+  chat::ReadRequest rr;
+  rr.target_id = std::string(req.param("id"));
+  rr.up_to_id = string_member(*body, "upTo", err);
+  if (!err.fields.empty()) return reply(http::Response::error(err));
+  with_principal(
+      req, std::move(reply),
+      [this, rr = std::move(rr)](const auth::Principal& p, const http::Reply& rep) mutable {
+        rr.caller_id = p.user.id;
+        messenger_.mark_read(std::move(rr), [rep](core::Result<store::ReadOutcome> r) {
+          if (!r) return rep(failure(r.error(), "mark read"));
+          rapidjson::StringBuffer buf;
+          JsonWriter w(buf);
+          w.StartObject();
+          w.Key("conversationId");
+          if (r->conversation_id.empty())
+            w.Null();
+          else
+            write_string(w, r->conversation_id);
+          w.Key("upTo");
+          if (r->up_to_id)
+            write_string(w, *r->up_to_id);
+          else
+            w.Null();
+          w.Key("readAt");
+          write_string(w, core::to_iso8601(r->read_at));
+          w.Key("count");
+          w.Int64(r->count);
+          w.EndObject();
+          rep(http::Response::json(200, take(buf)));
+        });
+      });
+}
+
+}  // namespace parley::api
