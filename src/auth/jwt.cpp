@@ -78,7 +78,9 @@ bool base64url_decode(std::string_view text, std::string& out) {
                                 static_cast<int>(std_b64.size()));
   if (n < 0) return false;
   out.resize(static_cast<std::size_t>(n) - pad);
-  return true;
+  // Only the canonical form: unused trailing bits must be zero, so a token
+  // has exactly one spelling.
+  return base64url_encode(out) == text;
 }
 
 std::string Jwt::sign(const Claims& claims) const {
@@ -142,14 +144,12 @@ core::Result<Claims> Jwt::verify(std::string_view token, std::int64_t now_second
   }
   c.sub.assign(sub->value.GetString(), sub->value.GetStringLength());
   if (!core::is_object_id(c.sub)) return core::fail(unauthorized("jwt: sub is not an id"));
-  if (exp == payload.MemberEnd() || !exp->value.IsNumber()) {
+  if (exp == payload.MemberEnd() || !exp->value.IsInt64()) {
     return core::fail(unauthorized("jwt: no exp"));
   }
-  c.exp = static_cast<std::int64_t>(exp->value.GetDouble());
+  c.exp = exp->value.GetInt64();
   if (c.exp <= now_seconds) return core::fail(unauthorized("jwt: expired"));
-  if (iat != payload.MemberEnd() && iat->value.IsNumber()) {
-    c.iat = static_cast<std::int64_t>(iat->value.GetDouble());
-  }
+  if (iat != payload.MemberEnd() && iat->value.IsInt64()) c.iat = iat->value.GetInt64();
   if (jti == payload.MemberEnd() || !jti->value.IsString() || jti->value.GetStringLength() == 0) {
     return core::fail(unauthorized("jwt: no jti"));
   }

@@ -31,6 +31,9 @@ std::optional<EpochMs> parse_iso8601(std::string_view s) {
     return std::nullopt;
   }
   auto num = [&](std::size_t pos, std::size_t len, int& out) {
+    for (std::size_t i = pos; i < pos + len; ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;  // from_chars would take a sign
+    }
     const char* first = s.data() + pos;
     auto [ptr, ec] = std::from_chars(first, first + len, out);
     return ec == std::errc{} && ptr == first + len;

@@ -16,8 +16,9 @@
 // - Expected outcomes are values: conflict, not found (as std::nullopt).
 //   Unexpected failures (I/O, corruption) are ErrorCode::internal with the
 //   backend's text in Error::detail, never in Error::message.
-// - After close() returns, no callback runs any more; operations issued
-//   during close() either complete or fail with ErrorCode::unavailable.
+// - close() completes queued work (its callbacks run before it returns).
+//   Operations issued after close() began fail with ErrorCode::unavailable,
+//   their callback running at once on the caller's thread.
 #pragma once
 
 #include <cstddef>
