@@ -8,17 +8,20 @@
 #include <thread>
 
 #include "api/api.hpp"
+#include "api/protocol_test_app.hpp"
 #include "auth/accounts.hpp"
 #include "auth/password.hpp"
 #include "chat/directory.hpp"
 #include "chat/messenger.hpp"
 #include "config/settings.hpp"
 #include "core/rate_limiter.hpp"
+#include "engineio/server.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "net/io_pool.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
+#include "socketio/server.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 #ifndef PARLEY_VERSION
@@ -119,7 +122,37 @@ int run() {
   sopt.trust_proxy = settings.trust_proxy;
   sopt.hsts = settings.cookie_secure;
   sopt.cors_origins = settings.client_urls;
+  sopt.cors_any_origin = settings.protocol_test_mode;
+  // Polling bodies may carry a whole maxPayload; Engine.IO itself answers
+  // 413 and closes the session above maxPayload.
+  sopt.body_limits = {{"/socket.io", 2 * settings.max_payload_bytes},
+                      {"/engine.io", 2 * settings.max_payload_bytes}};
+
+  // Real time: Engine.IO sessions carrying Socket.IO.
+  engineio::Options eopt;
+  eopt.ping_interval = settings.ping_interval;
+  eopt.ping_timeout = settings.ping_timeout;
+  eopt.max_payload = settings.max_payload_bytes;
+  eopt.max_queue_packets = static_cast<std::size_t>(settings.socket_queue_max_packets);
+  eopt.max_queue_bytes = settings.socket_queue_max_bytes;
+  eopt.max_sessions = static_cast<std::size_t>(settings.max_connections);
+  socketio::Options sio_opt;
+  sio_opt.max_attachments = static_cast<std::size_t>(settings.socket_max_attachments);
+  sio_opt.connect_timeout = settings.connect_timeout;
+  api::ProtocolTestApp test_app;
+  socketio::Application& sio_app = test_app;
+  socketio::Server sio(sio_opt, sio_app);
+  engineio::Server eio(eopt, io, metrics, sio.handler_factory());
+  eio.mount(router, "/socket.io");
+  std::unique_ptr<engineio::Server> echo;
+  if (settings.protocol_test_mode) {
+    echo = std::make_unique<engineio::Server>(eopt, io, metrics, api::engineio_echo_factory());
+    echo->mount(router, "/engine.io");
+  }
+
   http::Server server(sopt, io, router, metrics);
+  server.on_upgrade("/socket.io", eio.upgrade_handler());
+  if (echo) server.on_upgrade("/engine.io", echo->upgrade_handler());
   if (auto err = server.start(); !err.empty()) {
     obs::shutdown_logging();
     return config_error(err);
@@ -144,6 +177,8 @@ int run() {
   obs::log(obs::Level::info, "received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 
   server.stop();
+  eio.close_all();
+  if (echo) echo->close_all();
   const auto deadline = std::chrono::steady_clock::now() + settings.shutdown_timeout;
   while (server.connections() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -255,7 +255,10 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
     dst = std::chrono::milliseconds{*r};
     return {};
   };
-  for (auto [key, dst] : {std::pair{"HEADERS_TIMEOUT_MS", &s.headers_timeout},
+  for (auto [key, dst] : {std::pair{"PING_INTERVAL_MS", &s.ping_interval},
+                          std::pair{"PING_TIMEOUT_MS", &s.ping_timeout},
+                          std::pair{"CONNECT_TIMEOUT_MS", &s.connect_timeout},
+                          std::pair{"HEADERS_TIMEOUT_MS", &s.headers_timeout},
                           std::pair{"KEEPALIVE_TIMEOUT_MS", &s.keepalive_timeout},
                           std::pair{"REQUEST_TIMEOUT_MS", &s.request_timeout},
                           std::pair{"SHUTDOWN_TIMEOUT_MS", &s.shutdown_timeout}}) {
@@ -272,6 +275,17 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
   PARLEY_TRY_ASSIGN(s.max_connections_per_ip,
                     parse_int(env, "MAX_CONNECTIONS_PER_IP", 1000, 1, 10000000));
   PARLEY_TRY_ASSIGN(s.max_connections, parse_int(env, "MAX_CONNECTIONS", 20000, 1, 10000000));
+  PARLEY_TRY_ASSIGN(s.max_payload_bytes, parse_int(env, "MAX_PAYLOAD_BYTES", 1000000, 1, 1 << 30));
+  PARLEY_TRY_ASSIGN(s.socket_max_attachments,
+                    parse_int(env, "SOCKET_MAX_ATTACHMENTS", 10, 0, 1000));
+  PARLEY_TRY_ASSIGN(s.socket_queue_max_packets,
+                    parse_int(env, "SOCKET_QUEUE_MAX_PACKETS", 4096, 1, 10000000));
+  PARLEY_TRY_ASSIGN(s.socket_queue_max_bytes,
+                    parse_int(env, "SOCKET_QUEUE_MAX_BYTES", 8 * 1024 * 1024, 1024, 1LL << 32));
+  PARLEY_TRY_ASSIGN(s.protocol_test_mode, parse_bool(env, "PROTOCOL_TEST_MODE", false));
+  if (s.protocol_test_mode && s.production) {
+    return Fail("PROTOCOL_TEST_MODE is for tests and is refused when NODE_ENV=production");
+  }
 #undef PARLEY_TRY_ASSIGN
   return s;
 }

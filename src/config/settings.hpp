@@ -66,6 +66,17 @@ struct Settings {
   int max_sockets_per_user = 10;
   int max_connections_per_ip = 1000;
   int max_connections = 20000;  // all clients together
+
+  // --- real time (Engine.IO / Socket.IO)
+  std::chrono::milliseconds ping_interval{25000};
+  std::chrono::milliseconds ping_timeout{20000};
+  std::chrono::milliseconds connect_timeout{45000};      // to send a Socket.IO CONNECT
+  std::size_t max_payload_bytes = 1000000;               // per message / polling body
+  int socket_max_attachments = 10;                       // binary attachments per packet
+  int socket_queue_max_packets = 4096;                   // outbound queue per session, packets ...
+  std::size_t socket_queue_max_bytes = 8 * 1024 * 1024;  // ... and bytes
+  // Test-only: behave as the server of the public protocol test suites.
+  bool protocol_test_mode = false;
 };
 
 using Env = std::map<std::string, std::string>;

@@ -5,11 +5,12 @@
 namespace parley::http {
 
 bool CorsPolicy::allowed(std::string_view origin) const {
-  return !origin.empty() && std::find(allowed_.begin(), allowed_.end(), origin) != allowed_.end();
+  return !origin.empty() &&
+         (any_ || std::find(allowed_.begin(), allowed_.end(), origin) != allowed_.end());
 }
 
 void CorsPolicy::apply(std::string_view origin, std::string& head) const {
-  if (!allowed_.empty()) head += "Vary: Origin\r\n";
+  if (!allowed_.empty() || any_) head += "Vary: Origin\r\n";
   if (!allowed(origin)) return;
   head += "Access-Control-Allow-Origin: ";
   head += origin;

@@ -12,7 +12,8 @@ namespace parley::http {
 
 class CorsPolicy {
  public:
-  explicit CorsPolicy(std::vector<std::string> allowed) : allowed_(std::move(allowed)) {}
+  explicit CorsPolicy(std::vector<std::string> allowed, bool any = false)
+      : allowed_(std::move(allowed)), any_(any) {}
 
   bool allowed(std::string_view origin) const;
   // Appends the headers for a response to a request from `origin`.
@@ -24,6 +25,7 @@ class CorsPolicy {
 
  private:
   std::vector<std::string> allowed_;
+  bool any_;
 };
 
 }  // namespace parley::http

@@ -66,7 +66,7 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
   std::vector<std::string> allowed;
   for (const auto& r : routes_) {
     if (!match_segments(r, parts, nullptr)) continue;
-    if (r.method == want) {
+    if (r.method == want || r.method == "*") {
       m.kind = Match::Kind::found;
       m.handler = &r.handler;
       m.label = r.pattern;

@@ -1,7 +1,8 @@
 // parley::http router: method + path pattern ("/api/messages/:id/read") to
 // handler. Like Express's defaults, static segments match case-insensitively
 // and a trailing slash is ignored; HEAD is served by GET routes. Built at
-// start-up, then read-only (safe to match from any thread).
+// start-up, then read-only (safe to match from any thread). Method "*"
+// matches every method (protocols that answer wrong methods themselves).
 #pragma once
 
 #include <cstddef>

@@ -17,9 +17,11 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "core/object_id.hpp"
 #include "http/security_headers.hpp"
+#include "http/upgrade.hpp"
 #include "net/io_pool.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
@@ -78,13 +80,14 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
         io(pool),
         router(r),
         metrics(m),
-        cors(opt.cors_origins),
+        cors(opt.cors_origins, opt.cors_any_origin),
         static_headers(security_headers(opt.hsts)),
         acceptor(io.at(0)) {
     for (const auto& p : r.patterns()) route_metric.emplace(p, m.route(p));
     metric_not_found = m.route("(unmatched)");
     metric_preflight = m.route("(preflight)");
     metric_bad = m.route("(bad request)");
+    route_metric.emplace("(upgrade)", m.route("(upgrade)"));
     refused = &m.counter("parley_http_connections_refused_total",
                          "Connections closed at accept: over MAX_CONNECTIONS.");
   }
@@ -108,6 +111,7 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   std::unordered_map<std::string, std::size_t> route_metric;  // read-only after start
   std::size_t metric_not_found = 0, metric_preflight = 0, metric_bad = 0;
   obs::Counter* refused = nullptr;
+  std::vector<std::pair<std::string, std::shared_ptr<UpgradeHandler>>> upgrades;  // start-up only
   tcp::acceptor acceptor;  // io.at(0)'s thread only, after start
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> open{0};
@@ -167,7 +171,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     started_ = Clock::now();
     const auto& msg = parser_->get();
     keep_alive_ = msg.keep_alive();
-    if (auto len = parser_->content_length(); len && *len > opt().body_limit) {
+    if (boost::beast::websocket::is_upgrade(msg)) {
+      if (auto* h = upgrade_handler(msg.target())) return hand_over(*h);
+    }
+    const std::size_t limit = body_limit_for(msg.target());
+    parser_->body_limit(limit);
+    if (auto len = parser_->content_length(); len && *len > limit) {
       return reject(413, "payload_too_large", "Request body is too large");
     }
     if (parser_->is_done()) return handle();
@@ -183,6 +192,31 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     read_body();
+  }
+
+  std::size_t body_limit_for(std::string_view target) const {
+    std::string_view path = target.substr(0, target.find('?'));
+    while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+    for (const auto& [p, limit] : opt().body_limits) {
+      if (p == path) return limit;
+    }
+    return opt().body_limit;
+  }
+
+  UpgradeHandler* upgrade_handler(std::string_view target) const {
+    std::string_view path = target.substr(0, target.find('?'));
+    while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+    for (const auto& [p, h] : srv_->upgrades) {
+      if (p == path) return h.get();
+    }
+    return nullptr;
+  }
+
+  void hand_over(UpgradeHandler& handler) {
+    srv_->metrics.record_request(srv_->metric_for("(upgrade)"), 101, 0);
+    stream_.expires_never();
+    auto req = parser_->release();
+    handler.upgrade(stream_.release_socket(), std::move(req), std::move(buffer_), peer_ip_);
   }
 
   void read_body() {
@@ -445,6 +479,11 @@ Server::~Server() = default;
 
 std::string Server::start() {
   return impl_->start();
+}
+
+void Server::on_upgrade(std::string path, std::shared_ptr<UpgradeHandler> handler) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  impl_->upgrades.emplace_back(std::move(path), std::move(handler));
 }
 
 unsigned short Server::port() const {

@@ -48,10 +48,19 @@ struct ServerOptions {
   bool trust_proxy = false;
   bool hsts = false;  // Strict-Transport-Security (COOKIE_SECURE=true)
   std::vector<std::string> cors_origins;
+  bool cors_any_origin = false;  // test mode only
+  // Paths (trailing slash ignored) with their own body limit, e.g. polling.
+  std::vector<std::pair<std::string, std::size_t>> body_limits;
 };
+
+class UpgradeHandler;  // http/upgrade.hpp
 
 class Server {
  public:
+  // Hands WebSocket upgrade requests for `path` (trailing slash ignored) to
+  // `handler`. Start-up only.
+  void on_upgrade(std::string path, std::shared_ptr<UpgradeHandler> handler);
+
   Server(ServerOptions options, net::IoPool& io, const Router& router, obs::Metrics& metrics);
   ~Server();
 

@@ -1,0 +1,721 @@
+#include "engineio/server.hpp"
+
+#include <utility>  // before Asio (g++ 12)
+
+#include <openssl/rand.h>
+
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include "engineio/codec.hpp"
+#include "http/upgrade.hpp"
+#include "net/io_pool.hpp"
+#include "obs/log.hpp"
+#include "obs/metrics.hpp"
+
+namespace parley::engineio {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace ws = boost::beast::websocket;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// Engine.IO's error codes and messages.
+enum class EioError {
+  unknown_transport = 0,
+  unknown_sid = 1,
+  bad_handshake_method = 2,
+  bad_request = 3,
+  forbidden = 4,
+  unsupported_protocol_version = 5
+};
+
+std::string_view error_message(EioError e) {
+  switch (e) {
+    case EioError::unknown_transport: return "Transport unknown";
+    case EioError::unknown_sid: return "Session ID unknown";
+    case EioError::bad_handshake_method: return "Bad handshake method";
+    case EioError::bad_request: return "Bad request";
+    case EioError::forbidden: return "Forbidden";
+    case EioError::unsupported_protocol_version: return "Unsupported protocol version";
+  }
+  return "Bad request";
+}
+
+http::Response error_response(EioError e, int status = 400) {
+  http::Response r;
+  r.status = status;
+  r.body = fmt::format(R"({{"code":{},"message":"{}"}})", static_cast<int>(e), error_message(e));
+  return r;
+}
+
+http::Response text_response(std::string body) {
+  http::Response r;
+  r.content_type = "text/plain; charset=UTF-8";
+  r.body = std::move(body);
+  return r;
+}
+
+std::string new_sid() {
+  unsigned char bytes[15];
+  RAND_bytes(bytes, sizeof bytes);
+  std::string b64 = base64_encode(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
+  for (char& c : b64) {
+    if (c == '+')
+      c = '-';
+    else if (c == '/')
+      c = '_';
+  }
+  return b64;
+}
+
+std::string query_value(std::string_view query, std::string_view key) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) == key) {
+      return eq == std::string_view::npos ? std::string() : std::string(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+bool has_query_key(std::string_view query, std::string_view key) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    if (pair.substr(0, pair.find('=')) == key) return true;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+// The upgrade may arrive on another I/O thread than the session's: move the
+// connection's file descriptor onto the session's io_context.
+tcp::socket rebind(tcp::socket socket, asio::io_context& target) {
+  beast::error_code ec;
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  const int fd = ::dup(socket.native_handle());
+  socket.close(ec);
+  tcp::socket out(target);
+  if (fd >= 0) out.assign(protocol, fd, ec);
+  return out;
+}
+
+// Answers an upgrade request with the protocol's HTTP error and closes.
+void refuse_upgrade(tcp::socket& socket, EioError e) {
+  const std::string body =
+      fmt::format(R"({{"code":{},"message":"{}"}})", static_cast<int>(e), error_message(e));
+  const std::string res = fmt::format(
+      "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: "
+      "{}\r\nConnection: close\r\n\r\n{}",
+      body.size(), body);
+  beast::error_code ec;
+  asio::write(socket, asio::buffer(res), ec);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+}
+
+constexpr auto kUpgradeNoopDelay = std::chrono::milliseconds(100);
+
+}  // namespace
+
+class SessionImpl;
+class WsTransport;
+
+class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
+ public:
+  Impl(Options o, net::IoPool& pool, obs::Metrics& m, HandlerFactory f)
+      : opt(std::move(o)),
+        io(pool),
+        factory(std::move(f)),
+        sessions_gauge(&m.gauge("parley_eio_sessions", "Open Engine.IO sessions.")),
+        slow_consumers(&m.counter("parley_eio_slow_consumers_total",
+                                  "Sessions closed because their peer did not read.")),
+        protocol_errors(&m.counter("parley_eio_protocol_errors_total",
+                                   "Sessions closed for a malformed or oversized packet.")) {}
+
+  void handle_polling(const http::Request& req, const http::Reply& reply);
+  void handle_upgrade(tcp::socket socket, http::UpgradeRequest req, beast::flat_buffer buffer,
+                      std::string client_ip);
+  std::shared_ptr<SessionImpl> find(const std::string& sid);
+  std::shared_ptr<SessionImpl> create(asio::io_context& ctx, Handshake hs, bool websocket);
+  void forget(const std::string& sid);
+
+  Options opt;
+  net::IoPool& io;
+  HandlerFactory factory;
+  obs::Gauge* sessions_gauge;
+  obs::Counter* slow_consumers;
+  obs::Counter* protocol_errors;
+  mutable std::mutex mutex;  // guards registry
+  std::unordered_map<std::string, std::shared_ptr<SessionImpl>> registry;
+};
+
+// One WebSocket connection, on its session's thread.
+class WsTransport : public std::enable_shared_from_this<WsTransport> {
+ public:
+  explicit WsTransport(tcp::socket socket) : stream_(std::move(socket)) {}
+
+  void start(std::weak_ptr<SessionImpl> session, http::UpgradeRequest req, std::size_t max_payload);
+  // Completes the WebSocket handshake, then closes at once (a second
+  // WebSocket for a session that already has one).
+  void accept_and_close(http::UpgradeRequest req) {
+    stream_.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;
+      self->do_close();
+    });
+  }
+  // Session thread: queue a frame (the session bounds the queue).
+  void write(std::string data, bool binary);
+  // Close after the queued frames are written.
+  void close();
+  bool writing() const { return writing_; }
+  std::size_t queued() const { return queue_.size(); }
+
+ private:
+  void do_read();
+  void do_write();
+  void do_close();
+
+  ws::stream<beast::tcp_stream> stream_;
+  beast::flat_buffer buffer_;
+  std::weak_ptr<SessionImpl> session_;
+  std::deque<std::pair<std::string, bool>> queue_;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool closed_ = false;
+};
+
+class SessionImpl final : public Session, public std::enable_shared_from_this<SessionImpl> {
+ public:
+  SessionImpl(std::shared_ptr<Server::Impl> srv, asio::io_context& ctx, std::string sid,
+              Handshake hs)
+      : srv_(std::move(srv)),
+        ctx_(ctx),
+        sid_(std::move(sid)),
+        hs_(std::move(hs)),
+        ping_timer_(ctx),
+        noop_timer_(ctx) {}
+
+  // --- Session
+  const std::string& id() const override { return sid_; }
+  const Handshake& handshake() const override { return hs_; }
+  bool closed() const override { return closed_; }
+  bool send(std::string data, bool binary) override {
+    return enqueue(Packet{PacketType::message, std::move(data), binary});
+  }
+  void close(std::string_view reason) override { close_now(reason, false); }
+  void after(std::chrono::milliseconds delay, std::function<void()> fn) override {
+    auto timer = std::make_shared<asio::steady_timer>(ctx_, delay);
+    timer->async_wait([self = shared_from_this(), timer, fn = std::move(fn)](beast::error_code ec) {
+      if (!ec && !self->closed_) fn();
+    });
+  }
+  void post(std::function<void()> fn) override {
+    asio::post(ctx_, [self = shared_from_this(), fn = std::move(fn)] {
+      if (!self->closed_) fn();
+    });
+  }
+
+  asio::io_context& context() { return ctx_; }
+  bool upgraded() const { return transport_ws_ != nullptr; }
+  bool upgrading() const { return probe_ != nullptr; }
+
+  // Session thread: after creation.
+  void open(bool websocket, std::shared_ptr<WsTransport> ws, std::optional<http::Reply> reply);
+  void on_poll_get(http::Reply reply);
+  void on_poll_post(std::string body, http::Reply reply);
+  void on_ws_frame(WsTransport* from, std::string data, bool binary);
+  void on_ws_closed(WsTransport* from);
+  void begin_probe(std::shared_ptr<WsTransport> ws) { probe_ = std::move(ws); }
+  void on_ws_drained(WsTransport* from) {
+    if (from == transport_ws_.get()) flush();
+  }
+
+ private:
+  bool enqueue(Packet p) {
+    if (closed_) return false;
+    queue_bytes_ += p.data.size() + 1;
+    queue_.push_back(std::move(p));
+    if (queue_.size() > srv_->opt.max_queue_packets || queue_bytes_ > srv_->opt.max_queue_bytes) {
+      srv_->slow_consumers->inc();
+      close_now("slow consumer", false);
+      return false;
+    }
+    flush();
+    return true;
+  }
+
+  void flush() {
+    if (transport_ws_) {
+      // Hand everything queued to the WebSocket writer in this turn.
+      while (!queue_.empty()) {
+        Packet& p = queue_.front();
+        queue_bytes_ -= p.data.size() + 1;
+        if (p.binary)
+          transport_ws_->write(std::move(p.data), true);
+        else
+          transport_ws_->write(encode_text(p), false);
+        queue_.pop_front();
+      }
+      return;
+    }
+    if (poll_ && !queue_.empty()) {
+      std::vector<Packet> out(std::make_move_iterator(queue_.begin()),
+                              std::make_move_iterator(queue_.end()));
+      queue_.clear();
+      queue_bytes_ = 0;
+      respond_poll(encode_payload(out));
+    }
+  }
+
+  void respond_poll(std::string body) {
+    auto reply = std::move(*poll_);
+    poll_.reset();
+    reply(text_response(std::move(body)));
+  }
+
+  void schedule_ping() {
+    waiting_pong_ = false;
+    ping_timer_.expires_after(srv_->opt.ping_interval);
+    ping_timer_.async_wait([self = shared_from_this(), gen = ++ping_gen_](beast::error_code ec) {
+      if (ec || self->closed_ || gen != self->ping_gen_) return;
+      self->waiting_pong_ = true;
+      self->enqueue(Packet{PacketType::ping, {}, false});
+      if (self->closed_) return;
+      self->ping_timer_.expires_after(self->srv_->opt.ping_timeout);
+      self->ping_timer_.async_wait([self, gen2 = ++self->ping_gen_](beast::error_code ec2) {
+        if (ec2 || self->closed_ || gen2 != self->ping_gen_) return;
+        if (self->waiting_pong_) self->close_now("ping timeout", false);
+      });
+    });
+  }
+
+  void on_packet(Packet p) {
+    switch (p.type) {
+      case PacketType::message:
+        if (handler_) handler_->on_message(std::move(p.data), p.binary);
+        return;
+      case PacketType::pong:
+        if (waiting_pong_) schedule_ping();
+        return;
+      case PacketType::close: close_now("transport close", true); return;
+      case PacketType::ping:  // v3 clients; answer in kind
+        enqueue(Packet{PacketType::pong, std::move(p.data), false});
+        return;
+      case PacketType::noop:
+      case PacketType::upgrade: return;
+      case PacketType::open: protocol_error(); return;
+    }
+  }
+
+  void protocol_error() {
+    srv_->protocol_errors->inc();
+    close_now("parse error", false);
+  }
+
+  // `by_client`: the peer sent a close packet (a held poll then ends with a
+  // noop); otherwise the server closes (a held poll gets the close packet).
+  void close_now(std::string_view reason, bool by_client);
+
+  std::shared_ptr<Server::Impl> srv_;
+  asio::io_context& ctx_;
+  const std::string sid_;
+  const Handshake hs_;
+  std::shared_ptr<SessionHandler> handler_;
+  std::deque<Packet> queue_;
+  std::size_t queue_bytes_ = 0;
+  std::optional<http::Reply> poll_;            // the held GET
+  std::shared_ptr<WsTransport> transport_ws_;  // set once upgraded / WebSocket-only
+  std::shared_ptr<WsTransport> probe_;         // during an upgrade
+  asio::steady_timer ping_timer_;
+  asio::steady_timer noop_timer_;
+  std::uint64_t ping_gen_ = 0;
+  bool waiting_pong_ = false;
+  bool closed_ = false;
+};
+
+// --- WsTransport ---------------------------------------------------------
+
+void WsTransport::start(std::weak_ptr<SessionImpl> session, http::UpgradeRequest req,
+                        std::size_t max_payload) {
+  session_ = std::move(session);
+  stream_.read_message_max(max_payload);
+  stream_.auto_fragment(false);
+  ws::stream_base::timeout t{};
+  t.handshake_timeout = std::chrono::seconds(10);
+  t.idle_timeout = ws::stream_base::none();
+  t.keep_alive_pings = false;
+  stream_.set_option(t);
+  stream_.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
+    if (ec) {
+      if (auto s = self->session_.lock()) s->on_ws_closed(self.get());
+      return;
+    }
+    self->do_read();
+    self->do_write();
+  });
+}
+
+void WsTransport::do_read() {
+  stream_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    auto s = self->session_.lock();
+    if (ec || !s) {
+      self->closed_ = true;
+      if (s) s->on_ws_closed(self.get());
+      return;
+    }
+    const bool binary = self->stream_.got_binary();
+    std::string data = beast::buffers_to_string(self->buffer_.data());
+    self->buffer_.consume(self->buffer_.size());
+    if (self->buffer_.capacity() > 16384) self->buffer_.shrink_to_fit();
+    s->on_ws_frame(self.get(), std::move(data), binary);
+    if (!self->closed_) self->do_read();
+  });
+}
+
+void WsTransport::write(std::string data, bool binary) {
+  if (closed_ || closing_) return;
+  queue_.emplace_back(std::move(data), binary);
+  if (stream_.is_open()) do_write();
+}
+
+void WsTransport::do_write() {
+  if (writing_ || closed_) return;
+  if (queue_.empty()) {
+    if (closing_) do_close();
+    return;
+  }
+  writing_ = true;
+  stream_.binary(queue_.front().second);
+  stream_.async_write(asio::buffer(queue_.front().first),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->writing_ = false;
+                        self->queue_.pop_front();
+                        if (ec) {
+                          self->closed_ = true;
+                          self->queue_.clear();
+                          beast::error_code ignored;
+                          beast::get_lowest_layer(self->stream_).socket().close(ignored);
+                          return;
+                        }
+                        self->do_write();
+                      });
+}
+
+void WsTransport::close() {
+  if (closing_ || closed_) return;
+  closing_ = true;
+  if (!writing_ && stream_.is_open())
+    do_write();
+  else if (!stream_.is_open()) {
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().close(ignored);
+  }
+}
+
+void WsTransport::do_close() {
+  closed_ = true;
+  beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+  stream_.async_close(ws::close_code::normal, [self = shared_from_this()](beast::error_code) {
+    beast::error_code ignored;
+    beast::get_lowest_layer(self->stream_).socket().close(ignored);
+  });
+}
+
+// --- SessionImpl -----------------------------------------------------------
+
+void SessionImpl::open(bool websocket, std::shared_ptr<WsTransport> ws,
+                       std::optional<http::Reply> reply) {
+  const std::string handshake = fmt::format(
+      R"({{"sid":"{}","upgrades":{},"pingInterval":{},"pingTimeout":{},"maxPayload":{}}})", sid_,
+      websocket ? "[]" : R"(["websocket"])", srv_->opt.ping_interval.count(),
+      srv_->opt.ping_timeout.count(), srv_->opt.max_payload);
+  if (websocket) {
+    transport_ws_ = std::move(ws);
+    transport_ws_->write(encode_text(Packet{PacketType::open, handshake, false}), false);
+  } else {
+    (*reply)(text_response(encode_text(Packet{PacketType::open, handshake, false})));
+  }
+  schedule_ping();
+  handler_ = srv_->factory(shared_from_this());
+}
+
+void SessionImpl::on_poll_get(http::Reply reply) {
+  if (closed_) return reply(error_response(EioError::unknown_sid));
+  if (transport_ws_) return reply(error_response(EioError::bad_request));
+  if (poll_) {
+    // Two concurrent GETs: the protocol closes the session.
+    reply(error_response(EioError::bad_request));
+    srv_->protocol_errors->inc();
+    close_now("transport error", false);
+    return;
+  }
+  poll_ = std::move(reply);
+  if (!queue_.empty()) return flush();
+  if (probe_) {
+    // Upgrading: end this poll soon with a noop so the client can pause
+    // polling, unless the upgrade completes first.
+    noop_timer_.expires_after(kUpgradeNoopDelay);
+    noop_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_ || !self->poll_ || self->transport_ws_) return;
+      self->respond_poll(encode_text(Packet{PacketType::noop, {}, false}));
+    });
+  }
+}
+
+void SessionImpl::on_poll_post(std::string body, http::Reply reply) {
+  if (closed_) return reply(error_response(EioError::unknown_sid));
+  if (transport_ws_) return reply(error_response(EioError::bad_request));
+  if (body.size() > srv_->opt.max_payload) {
+    reply(error_response(EioError::bad_request, 413));
+    srv_->protocol_errors->inc();
+    close_now("transport error", false);
+    return;
+  }
+  auto packets = decode_payload(body);
+  if (!packets) {
+    reply(error_response(EioError::bad_request));
+    protocol_error();
+    return;
+  }
+  auto self = shared_from_this();  // handlers may close the session
+  for (auto& p : *packets) {
+    if (closed_) break;
+    on_packet(std::move(p));
+  }
+  http::Response ok;
+  ok.content_type = "text/html";
+  ok.body = "ok";
+  reply(std::move(ok));
+}
+
+void SessionImpl::on_ws_frame(WsTransport* from, std::string data, bool binary) {
+  if (closed_) return;
+  std::optional<Packet> p;
+  if (binary)
+    p = decode_binary(data);
+  else
+    p = decode_text(data);
+  if (!p) return protocol_error();
+  if (probe_ && from == probe_.get()) {
+    if (p->type == PacketType::ping && p->data == "probe") {
+      probe_->write(encode_text(Packet{PacketType::pong, "probe", false}), false);
+      if (poll_ && queue_.empty()) respond_poll(encode_text(Packet{PacketType::noop, {}, false}));
+      return;
+    }
+    if (p->type == PacketType::upgrade) {
+      transport_ws_ = std::move(probe_);
+      probe_.reset();
+      noop_timer_.cancel();
+      if (poll_) {
+        auto reply = std::move(*poll_);
+        poll_.reset();
+        reply(error_response(EioError::bad_request));
+      }
+      flush();
+      return;
+    }
+    return;  // anything else on a probe is ignored
+  }
+  if (from != transport_ws_.get()) return;
+  on_packet(std::move(*p));
+}
+
+void SessionImpl::on_ws_closed(WsTransport* from) {
+  if (probe_ && from == probe_.get()) {
+    probe_.reset();  // a failed upgrade: keep polling
+    return;
+  }
+  if (from == transport_ws_.get()) close_now("transport close", false);
+}
+
+void SessionImpl::close_now(std::string_view reason, bool by_client) {
+  if (closed_) return;
+  closed_ = true;
+  ping_timer_.cancel();
+  noop_timer_.cancel();
+  srv_->forget(sid_);
+  if (poll_) {
+    std::vector<Packet> out(std::make_move_iterator(queue_.begin()),
+                            std::make_move_iterator(queue_.end()));
+    out.push_back(Packet{by_client ? PacketType::noop : PacketType::close, {}, false});
+    queue_.clear();
+    respond_poll(encode_payload(out));
+  }
+  if (transport_ws_) {
+    if (reason == "slow consumer") {
+      queue_.clear();  // it would never be read
+    } else {
+      flush();  // e.g. a DISCONNECT packet queued just before
+    }
+    transport_ws_->close();
+  }
+  if (probe_) probe_->close();
+  if (auto h = std::move(handler_)) h->on_close(reason);
+}
+
+// --- Server::Impl ------------------------------------------------------------
+
+std::shared_ptr<SessionImpl> Server::Impl::find(const std::string& sid) {
+  std::lock_guard lock(mutex);
+  auto it = registry.find(sid);
+  return it == registry.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<SessionImpl> Server::Impl::create(asio::io_context& ctx, Handshake hs,
+                                                  bool /*websocket*/) {
+  std::lock_guard lock(mutex);
+  if (registry.size() >= opt.max_sessions) return nullptr;
+  std::string sid = new_sid();
+  auto s = std::make_shared<SessionImpl>(shared_from_this(), ctx, sid, std::move(hs));
+  registry.emplace(std::move(sid), s);
+  sessions_gauge->add(1);
+  return s;
+}
+
+void Server::Impl::forget(const std::string& sid) {
+  std::lock_guard lock(mutex);
+  if (registry.erase(sid) > 0) sessions_gauge->add(-1);
+}
+
+void Server::Impl::handle_polling(const http::Request& req, const http::Reply& reply) {
+  const std::string transport = query_value(req.query, "transport");
+  if (transport != "polling" && transport != "websocket") {
+    return reply(error_response(EioError::unknown_transport));
+  }
+  const std::string sid = query_value(req.query, "sid");
+  if (sid.empty() && !has_query_key(req.query, "sid")) {
+    if (req.method != "GET") return reply(error_response(EioError::bad_handshake_method));
+    if (query_value(req.query, "EIO") != "4") {
+      return reply(error_response(EioError::unsupported_protocol_version));
+    }
+    if (transport != "polling") return reply(error_response(EioError::bad_request));
+    Handshake hs{req.headers, req.query, req.client_ip};
+    auto& ctx = io.next();
+    auto s = create(ctx, std::move(hs), false);
+    if (!s) return reply(error_response(EioError::forbidden, 503));
+    asio::post(ctx, [s, reply] { s->open(false, nullptr, reply); });
+    return;
+  }
+  auto s = find(sid);
+  if (!s) return reply(error_response(EioError::unknown_sid));
+  if (transport != "polling") return reply(error_response(EioError::bad_request));
+  if (req.method == "GET") {
+    asio::post(s->context(), [s, reply] { s->on_poll_get(reply); });
+  } else if (req.method == "POST") {
+    asio::post(s->context(),
+               [s, body = req.body, reply]() mutable { s->on_poll_post(std::move(body), reply); });
+  } else {
+    reply(error_response(EioError::bad_request));
+  }
+}
+
+void Server::Impl::handle_upgrade(tcp::socket socket, http::UpgradeRequest req,
+                                  beast::flat_buffer /*buffer*/, std::string client_ip) {
+  const std::string target(req.target());
+  const auto q = target.find('?');
+  const std::string query = q == std::string::npos ? std::string() : target.substr(q + 1);
+  auto refuse = [&socket](EioError e) { refuse_upgrade(socket, e); };
+
+  if (query_value(query, "transport") != "websocket") return refuse(EioError::unknown_transport);
+  const std::string sid = query_value(query, "sid");
+  if (sid.empty()) {
+    if (query_value(query, "EIO") != "4") return refuse(EioError::unsupported_protocol_version);
+    Handshake hs;
+    for (const auto& f : req) {
+      std::string name(f.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      hs.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    hs.query = query;
+    hs.client_ip = std::move(client_ip);
+    auto& ctx = static_cast<asio::io_context&>(socket.get_executor().context());
+    auto s = create(ctx, std::move(hs), true);
+    if (!s) return refuse(EioError::forbidden);
+    auto wst = std::make_shared<WsTransport>(std::move(socket));
+    wst->start(s, std::move(req), opt.max_payload);
+    s->open(true, wst, std::nullopt);
+    return;
+  }
+  auto s = find(sid);
+  if (!s) return refuse(EioError::unknown_sid);
+  auto& ctx = s->context();
+  auto moved = std::make_shared<tcp::socket>(rebind(std::move(socket), ctx));
+  asio::post(ctx, [this, self = shared_from_this(), s, moved, req = std::move(req)]() mutable {
+    if (s->closed() || s->upgraded() || s->upgrading()) {
+      std::make_shared<WsTransport>(std::move(*moved))->accept_and_close(std::move(req));
+      return;
+    }
+    auto wst = std::make_shared<WsTransport>(std::move(*moved));
+    s->begin_probe(wst);
+    wst->start(s, std::move(req), opt.max_payload);
+  });
+}
+
+namespace {
+class UpgradeAdapter final : public http::UpgradeHandler {
+ public:
+  explicit UpgradeAdapter(std::shared_ptr<Server::Impl> impl) : impl_(std::move(impl)) {}
+  void upgrade(tcp::socket socket, http::UpgradeRequest request, beast::flat_buffer buffer,
+               std::string client_ip) override {
+    impl_->handle_upgrade(std::move(socket), std::move(request), std::move(buffer),
+                          std::move(client_ip));
+  }
+
+ private:
+  std::shared_ptr<Server::Impl> impl_;
+};
+}  // namespace
+
+// --- Server -----------------------------------------------------------------
+
+Server::Server(Options options, net::IoPool& io, obs::Metrics& metrics, HandlerFactory factory)
+    : impl_(std::make_shared<Impl>(std::move(options), io, metrics, std::move(factory))) {}
+
+Server::~Server() = default;
+
+void Server::mount(http::Router& router, const std::string& path) {
+  router.add("*", path, [impl = impl_](const http::Request& req, http::Reply reply) {
+    impl->handle_polling(req, reply);
+  });
+}
+
+std::shared_ptr<http::UpgradeHandler> Server::upgrade_handler() {
+  return std::make_shared<UpgradeAdapter>(impl_);
+}
+
+void Server::close_all() {
+  std::vector<std::shared_ptr<SessionImpl>> all;
+  {
+    std::lock_guard lock(impl_->mutex);
+    for (auto& [sid, s] : impl_->registry) all.push_back(s);
+  }
+  for (auto& s : all) {
+    asio::post(s->context(), [s] { s->close("server shutting down"); });
+  }
+}
+
+std::size_t Server::sessions() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->registry.size();
+}
+
+}  // namespace parley::engineio

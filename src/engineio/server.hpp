@@ -1,0 +1,64 @@
+// parley::engineio server: Engine.IO v4 over HTTP long-polling and
+// WebSocket on one path (/socket.io/), with the upgrade between them.
+//
+// DESIGN
+// - Sessions live in a registry keyed by sid (a mutex-guarded map, touched
+//   on handshake, lookup and close only). Each session is bound to one I/O
+//   thread; polling requests arriving on other threads post to it.
+// - The protocol's rules (heartbeat, duplicate polls, the probe/upgrade
+//   dance, error codes) live in the session; the transports only move bytes.
+// - Outbound packets wait in a per-session queue bounded in count and bytes;
+//   a peer that does not read is disconnected ("slow consumer") and counted.
+// - One WebSocket write in flight per session; a polling GET takes everything
+//   queued in one response.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "engineio/session.hpp"
+#include "http/router.hpp"
+
+namespace parley::net {
+class IoPool;
+}
+namespace parley::obs {
+class Metrics;
+}
+namespace parley::http {
+class UpgradeHandler;
+}
+
+namespace parley::engineio {
+
+struct Options {
+  std::chrono::milliseconds ping_interval{25000};
+  std::chrono::milliseconds ping_timeout{20000};
+  std::size_t max_payload = 1000000;  // bytes per message / polling body
+  std::size_t max_queue_packets = 4096;
+  std::size_t max_queue_bytes = 8 * 1024 * 1024;
+  std::size_t max_sessions = 20000;
+};
+
+class Server {
+ public:
+  Server(Options options, net::IoPool& io, obs::Metrics& metrics, HandlerFactory factory);
+  ~Server();
+
+  // Routes the polling requests of `path` ("/socket.io") to this server.
+  void mount(http::Router& router, const std::string& path);
+  // For http::Server::on_upgrade(path, ...).
+  std::shared_ptr<http::UpgradeHandler> upgrade_handler();
+  // Closes every session (shutdown). Thread-safe.
+  void close_all();
+  std::size_t sessions() const;
+
+  class Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace parley::engineio

@@ -1,0 +1,25 @@
+// The hand-over of an HTTP connection to a protocol that upgrades it
+// (WebSocket). Included only by transport code: it names Beast types.
+#pragma once
+
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+namespace parley::http {
+
+using UpgradeRequest = boost::beast::http::request<boost::beast::http::string_body>;
+
+class UpgradeHandler {
+ public:
+  virtual ~UpgradeHandler() = default;
+  // Runs on the connection's I/O thread and takes over the socket; `buffer`
+  // holds any bytes read past the request head.
+  virtual void upgrade(boost::asio::ip::tcp::socket socket, UpgradeRequest request,
+                       boost::beast::flat_buffer buffer, std::string client_ip) = 0;
+};
+
+}  // namespace parley::http
