@@ -24,6 +24,8 @@ struct ApiOptions {
   std::string cookie_name = "token";
   bool cookie_secure = false;
   std::string version;
+  // Told of each revoked token (logout), to end its sockets.
+  std::function<void(const std::string& jti)> on_logout;
 };
 
 class Api {

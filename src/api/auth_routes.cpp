@@ -75,15 +75,17 @@ void Api::logout(const http::Request& req, http::Reply reply) {
   };
   std::string token = request_token(req);
   if (token.empty()) return answer(reply);
-  accounts_.authenticate(token, [this, answer, reply = std::move(reply)](
-                                    core::Result<auth::Principal> p) mutable {
-    // Logging out with a bad or expired token still clears the cookie.
-    if (!p) return answer(reply);
-    accounts_.logout(p->claims, [answer, reply = std::move(reply)](core::Result<void> r) mutable {
-      if (!r) return reply(failure(r.error(), "logout"));
-      answer(reply);
-    });
-  });
+  accounts_.authenticate(
+      token, [this, answer, reply = std::move(reply)](core::Result<auth::Principal> p) mutable {
+        // Logging out with a bad or expired token still clears the cookie.
+        if (!p) return answer(reply);
+        accounts_.logout(p->claims, [this, jti = p->claims.jti, answer,
+                                     reply = std::move(reply)](core::Result<void> r) mutable {
+          if (!r) return reply(failure(r.error(), "logout"));
+          if (options_.on_logout) options_.on_logout(jti);
+          answer(reply);
+        });
+      });
 }
 
 void Api::me(const http::Request& req, http::Reply reply) {

@@ -8,11 +8,13 @@
 #include <thread>
 
 #include "api/api.hpp"
+#include "api/chat_sockets.hpp"
 #include "api/protocol_test_app.hpp"
 #include "auth/accounts.hpp"
 #include "auth/password.hpp"
 #include "chat/directory.hpp"
 #include "chat/messenger.hpp"
+#include "chat/presence.hpp"
 #include "config/settings.hpp"
 #include "core/rate_limiter.hpp"
 #include "engineio/server.hpp"
@@ -96,7 +98,8 @@ int run() {
   obs::Metrics metrics;
   auth::PasswordHasher hasher(settings.bcrypt_rounds, settings.cpu_threads);
   auth::Accounts accounts(*db, hasher, auth::Jwt(settings.jwt_secret), settings.jwt_expires_in);
-  chat::Directory directory(*db);
+  chat::Presence presence;
+  chat::Directory directory(*db, presence);
   core::RateLimiter auth_limiter(settings.rate_limit_auth_per_min / 60.0,
                                  settings.rate_limit_auth_per_min, !settings.rate_limit_disabled);
 
@@ -104,8 +107,19 @@ int run() {
                                  settings.rate_limit_messages_burst, !settings.rate_limit_disabled);
   chat::Messenger messenger(*db, send_limiter);
 
-  api::Api api({settings.cookie_name, settings.cookie_secure, PARLEY_VERSION}, accounts, directory,
-               messenger, *db, metrics, auth_limiter);
+  // Typing indicators are relayed, never stored: a few a second is plenty.
+  core::RateLimiter typing_limiter(5, 10, !settings.rate_limit_disabled);
+  api::ChatSocketOptions copt;
+  copt.cookie_name = settings.cookie_name;
+  copt.max_sockets_per_user = static_cast<std::size_t>(settings.max_sockets_per_user);
+  copt.max_connections_per_ip = static_cast<std::size_t>(settings.max_connections_per_ip);
+  api::ChatSockets chat_sockets(copt, accounts, messenger, *db, presence, typing_limiter);
+  messenger.set_events(&chat_sockets);
+
+  api::ApiOptions aopt{
+      settings.cookie_name, settings.cookie_secure, PARLEY_VERSION,
+      [&chat_sockets](const std::string& jti) { chat_sockets.disconnect_token(jti); }};
+  api::Api api(aopt, accounts, directory, messenger, *db, metrics, auth_limiter);
   http::Router router;
   api.mount(router);
 
@@ -140,8 +154,10 @@ int run() {
   sio_opt.max_attachments = static_cast<std::size_t>(settings.socket_max_attachments);
   sio_opt.connect_timeout = settings.connect_timeout;
   api::ProtocolTestApp test_app;
-  socketio::Application& sio_app = test_app;
+  socketio::Application& sio_app =
+      settings.protocol_test_mode ? static_cast<socketio::Application&>(test_app) : chat_sockets;
   socketio::Server sio(sio_opt, sio_app);
+  chat_sockets.attach(sio);
   engineio::Server eio(eopt, io, metrics, sio.handler_factory());
   eio.mount(router, "/socket.io");
   std::unique_ptr<engineio::Server> echo;
@@ -187,6 +203,7 @@ int run() {
     obs::log(obs::Level::warn, "{} connections still open at the shutdown deadline",
              server.connections());
   }
+  chat_sockets.stop();
   db->close();
   hasher.stop();
   io.stop();

@@ -12,11 +12,14 @@ void Directory::list(UserListQuery query,
   sq.limit = query.limit;
   sq.skip = query.skip;
   store_.list_users(std::move(sq),
-                    [done = std::move(done)](core::Result<std::vector<store::User>> r) {
+                    [this, done = std::move(done)](core::Result<std::vector<store::User>> r) {
                       if (!r) return done(core::fail(std::move(r.error())));
                       std::vector<ListedUser> out;
                       out.reserve(r->size());
-                      for (auto& u : *r) out.push_back(ListedUser{std::move(u), false});
+                      for (auto& u : *r) {
+                        const bool online = presence_.online(u.id);
+                        out.push_back(ListedUser{std::move(u), online});
+                      }
                       done(std::move(out));
                     });
 }

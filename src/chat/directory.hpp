@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "chat/presence.hpp"
 #include "core/error.hpp"
 #include "store/store.hpp"
 
@@ -28,13 +29,14 @@ struct UserListQuery {
 class Directory {
  public:
   static constexpr std::size_t kMaxLimit = 200;
-  explicit Directory(store::Store& store) : store_(store) {}
+  Directory(store::Store& store, const Presence& presence) : store_(store), presence_(presence) {}
 
   // `done` runs on a store thread.
   void list(UserListQuery query, std::function<void(core::Result<std::vector<ListedUser>>)> done);
 
  private:
   store::Store& store_;
+  const Presence& presence_;
 };
 
 }  // namespace parley::chat

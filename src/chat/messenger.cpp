@@ -66,12 +66,12 @@ void Messenger::send(SendRequest req, core::Error prior, Callback<Sent> done) {
   m.temp_id = std::move(req.temp_id);
   m.created_at = core::now_ms();
   m.new_conversation_id = core::new_object_id();
-  store_.append_message(std::move(m),
-                        [this, done = std::move(done)](core::Result<store::Appended> r) {
-                          if (!r) return done(core::fail(std::move(r.error())));
-                          if (!r->duplicate && events_) events_->message_stored(r->message);
-                          done(Sent{std::move(r->message), r->duplicate});
-                        });
+  store_.append_message(std::move(m), [this, origin = std::move(req.origin),
+                                       done = std::move(done)](core::Result<store::Appended> r) {
+    if (!r) return done(core::fail(std::move(r.error())));
+    if (!r->duplicate && events_) events_->message_stored(r->message, origin);
+    done(Sent{std::move(r->message), r->duplicate});
+  });
 }
 
 void Messenger::history(HistoryRequest req, Callback<store::History> done) {

@@ -30,7 +30,9 @@ using Callback = std::function<void(core::Result<T>)>;
 class MessageEvents {
  public:
   virtual ~MessageEvents() = default;
-  virtual void message_stored(const store::Message& message) = 0;
+  // `origin`: the socket that sent it (empty over HTTP), which is not
+  // echoed the message:received event.
+  virtual void message_stored(const store::Message& message, const std::string& origin) = 0;
   virtual void messages_read(const store::ReadOutcome& outcome, const std::string& reader_id) = 0;
 };
 
@@ -40,6 +42,7 @@ struct SendRequest {
   std::optional<std::string> to;
   std::optional<std::string> text;
   std::optional<std::string> temp_id;
+  std::string origin;  // the sending socket's id, if any
 };
 
 struct Sent {

@@ -193,6 +193,19 @@ class Store {
   // validation_failed when that is not a message of the conversation.
   virtual void mark_read(ReadRequest request, Callback<std::optional<ReadOutcome>> done) = 0;
 
+  // Moves `user_id`'s delivered cursor in the conversation up to `up_to_seq`
+  // (never down). Returns whether it moved (a receipt mark was written).
+  virtual void mark_delivered(std::string conversation_id, std::string user_id,
+                              std::int64_t up_to_seq, EpochMs at, Callback<bool> done) = 0;
+  // Messages to `user_id` past their delivered cursor, per conversation in
+  // seq order, conversations by their oldest pending message; at most
+  // `limit` in all.
+  virtual void pending_deliveries(std::string user_id, std::size_t limit,
+                                  Callback<std::vector<Message>> done) = 0;
+  // The direct conversation of a pair, if they have one.
+  virtual void conversation_between(std::string a, std::string b,
+                                    Callback<std::optional<std::string>> done) = 0;
+
   // Answers when the database can serve a query (health checks).
   virtual void ping(Callback<void> done) = 0;
 

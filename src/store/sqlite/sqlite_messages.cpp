@@ -512,4 +512,85 @@ void SqliteStore::mark_read(ReadRequest request, Callback<std::optional<ReadOutc
       });
 }
 
+void SqliteStore::mark_delivered(std::string conversation_id, std::string user_id,
+                                 std::int64_t up_to_seq, EpochMs at, Callback<bool> done) {
+  struct State {
+    std::string conversation_id, user_id;
+    std::int64_t seq;
+    EpochMs at;
+    bool moved = false;
+  };
+  write(
+      State{std::move(conversation_id), std::move(user_id), up_to_seq, at},
+      [](Connection& db, State& s) -> core::Result<void> {
+        s.moved = false;
+        auto st = db.prepare(
+            "UPDATE conversation_members SET delivered_seq = ?1 "
+            "WHERE conversation_id = ?2 AND user_id = ?3 AND delivered_seq < ?1");
+        if (!st) return core::fail(db_error(db, "prepare delivered"));
+        st->bind(1, s.seq).bind(2, s.conversation_id).bind(3, s.user_id);
+        if (st->step() != SQLITE_DONE) return core::fail(db_error(db, "delivered"));
+        if (db.changes() == 0) return {};
+        st.reset();
+        auto rst = db.prepare(
+            "INSERT OR REPLACE INTO receipts (conversation_id, user_id, kind, up_to_seq, at) "
+            "VALUES (?, ?, ?, ?, ?)");
+        if (!rst) return core::fail(db_error(db, "prepare receipt"));
+        rst->bind(1, s.conversation_id)
+            .bind(2, s.user_id)
+            .bind(3, kDelivered)
+            .bind(4, s.seq)
+            .bind(5, s.at);
+        if (rst->step() != SQLITE_DONE) return core::fail(db_error(db, "receipt"));
+        s.moved = true;
+        return {};
+      },
+      [done = std::move(done)](const core::Error* failure, State& s) {
+        if (failure) return done(core::fail(*failure));
+        done(s.moved);
+      });
+}
+
+void SqliteStore::pending_deliveries(std::string user_id, std::size_t limit,
+                                     Callback<std::vector<Message>> done) {
+  read([me = std::move(user_id), limit, done = std::move(done)](Connection* conn) {
+    if (!conn) return done(core::fail(closed_error()));
+    Connection& db = *conn;
+    static const std::string sql = fmt::format(
+        "SELECT m.conversation_id, m.seq, m.id, m.sender_id, m.text, m.temp_id, m.created_at "
+        "FROM conversation_members mine "
+        "JOIN conversations c ON c.id = mine.conversation_id AND c.last_seq > mine.delivered_seq "
+        "JOIN messages m ON m.conversation_id = mine.conversation_id "
+        "AND m.seq > mine.delivered_seq AND m.sender_id <> mine.user_id "
+        "WHERE mine.user_id = ? ORDER BY m.created_at, m.conversation_id, m.seq LIMIT ?");
+    auto st = db.prepare(sql.c_str());
+    if (!st) return done(core::fail(db_error(db, "prepare pending")));
+    st->bind(1, me).bind(2, static_cast<std::int64_t>(limit));
+    std::vector<Message> out;
+    int rc = 0;
+    while ((rc = st->step()) == SQLITE_ROW) {
+      Message m = read_message(*st);
+      m.to = me;
+      out.push_back(std::move(m));
+    }
+    if (rc != SQLITE_DONE) return done(core::fail(db_error(db, "pending")));
+    done(std::move(out));
+  });
+}
+
+void SqliteStore::conversation_between(std::string a, std::string b,
+                                       Callback<std::optional<std::string>> done) {
+  read([key = direct_key(a, b), done = std::move(done)](Connection* conn) {
+    if (!conn) return done(core::fail(closed_error()));
+    Connection& db = *conn;
+    auto st = db.prepare("SELECT id FROM conversations WHERE direct_key = ?");
+    if (!st) return done(core::fail(db_error(db, "prepare between")));
+    st->bind(1, key);
+    const int rc = st->step();
+    if (rc == SQLITE_ROW) return done(std::optional<std::string>(st->text(0)));
+    if (rc != SQLITE_DONE) return done(core::fail(db_error(db, "between")));
+    done(std::optional<std::string>());
+  });
+}
+
 }  // namespace parley::store::sqlite

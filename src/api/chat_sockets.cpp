@@ -1,0 +1,425 @@
+#include "api/chat_sockets.hpp"
+
+#include <unordered_map>
+#include <vector>
+
+#include "api/json.hpp"
+#include "core/clock.hpp"
+#include "core/object_id.hpp"
+#include "obs/log.hpp"
+
+namespace parley::api {
+
+struct ChatSockets::SocketState {
+  store::User user;
+  auth::Claims claims;
+  // Socket thread only.
+  bool replaying = true;
+  std::vector<std::pair<store::Message, std::shared_ptr<const std::string>>> buffered;
+  std::unordered_map<std::string, std::int64_t> replayed_seq;  // per conversation
+};
+
+namespace {
+
+std::string cookie_value(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    const auto semi = header.find(';');
+    std::string_view item = header.substr(0, semi);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    const auto eq = item.find('=');
+    if (eq != std::string_view::npos && item.substr(0, eq) == name) {
+      return std::string(item.substr(eq + 1));
+    }
+    if (semi == std::string_view::npos) break;
+    header.remove_prefix(semi + 1);
+  }
+  return {};
+}
+
+std::optional<std::string> member_string(const rapidjson::Value& obj, const char* key) {
+  if (!obj.IsObject()) return std::nullopt;
+  auto it = obj.FindMember(key);
+  if (it == obj.MemberEnd() || !it->value.IsString()) return std::nullopt;
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+// ["<event>", <payload>] with the payload written by `body`.
+template <typename Body>
+std::string event_json(const char* event, Body body) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartArray();
+  w.String(event);
+  body(w);
+  w.EndArray();
+  return take(buf);
+}
+
+std::string ack_error(const core::Error& e) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartArray();
+  w.StartObject();
+  w.Key("ok");
+  w.Bool(false);
+  w.Key("error");
+  write_string(w, core::error_code_name(e.code));
+  w.Key("message");
+  write_string(w, e.message);
+  if (!e.fields.empty()) {
+    w.Key("fields");
+    w.StartObject();
+    for (const auto& f : e.fields) {
+      w.Key(f.field.data(), static_cast<rapidjson::SizeType>(f.field.size()));
+      write_string(w, f.problem);
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  w.EndArray();
+  return take(buf);
+}
+
+}  // namespace
+
+ChatSockets::ChatSockets(ChatSocketOptions options, auth::Accounts& accounts,
+                         chat::Messenger& messenger, store::Store& store, chat::Presence& presence,
+                         core::RateLimiter& typing_limiter)
+    : options_(std::move(options)),
+      accounts_(accounts),
+      messenger_(messenger),
+      store_(store),
+      presence_(presence),
+      typing_limiter_(typing_limiter) {}
+
+ChatSockets::~ChatSockets() {
+  stop();
+}
+
+void ChatSockets::stop() {
+  fanout_.stop();
+}
+
+ChatSockets::SocketState* ChatSockets::state(const std::shared_ptr<socketio::Socket>& socket) {
+  return static_cast<SocketState*>(socket->data.get());
+}
+
+std::string ChatSockets::token_of(const socketio::Socket& socket) const {
+  rapidjson::Document auth;
+  auth.Parse(socket.auth_json().data(), socket.auth_json().size());
+  if (!auth.HasParseError()) {
+    if (auto t = member_string(auth, "token"); t && !t->empty()) return *t;
+  }
+  const auto header = socket.handshake().header("authorization");
+  if (header.size() > 7 && (header.substr(0, 7) == "Bearer " || header.substr(0, 7) == "bearer ")) {
+    return std::string(header.substr(7));
+  }
+  return cookie_value(socket.handshake().header("cookie"), options_.cookie_name);
+}
+
+void ChatSockets::authorize(const std::shared_ptr<socketio::Socket>& socket,
+                            std::function<void(std::string)> decide) {
+  std::string token = token_of(*socket);
+  if (token.empty()) return decide("unauthorized");
+  accounts_.authenticate(
+      token, [this, socket, decide = std::move(decide)](core::Result<auth::Principal> p) mutable {
+        if (!p) return decide("unauthorized");
+        if (presence_.connections(p->user.id) >= options_.max_sockets_per_user) {
+          return decide("too many connections");
+        }
+        auto st = std::make_shared<SocketState>();
+        st->user = std::move(p->user);
+        st->claims = std::move(p->claims);
+        socket->post([socket, st, decide = std::move(decide)] {
+          socket->data = st;
+          decide({});
+        });
+      });
+}
+
+void ChatSockets::on_connect(const std::shared_ptr<socketio::Socket>& socket) {
+  SocketState* st = state(socket);
+  const std::string& uid = st->user.id;
+  socket->join("user:" + uid);
+  socket->join("token:" + st->claims.jti);
+  if (presence_.connect(uid)) {
+    broadcast_presence(event_json("user:online",
+                                  [&](JsonWriter& w) {
+                                    w.StartObject();
+                                    w.Key("userId");
+                                    write_string(w, uid);
+                                    w.EndObject();
+                                  }),
+                       socket->id());
+  }
+  socket->join("presence");
+  const auto online = presence_.online_users();
+  socket->emit(event_json("users:online", [&](JsonWriter& w) {
+    w.StartObject();
+    w.Key("userIds");
+    w.StartArray();
+    for (const auto& u : online) write_string(w, u);
+    w.EndArray();
+    w.EndObject();
+  }));
+  // The token's expiry ends the socket too.
+  const auto left =
+      std::chrono::seconds(st->claims.exp) -
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::milliseconds(core::now_ms()));
+  socket->after(
+      std::chrono::duration_cast<std::chrono::milliseconds>(left) + std::chrono::milliseconds(1),
+      [socket] { socket->disconnect(); });
+  replay(socket);
+}
+
+void ChatSockets::replay(const std::shared_ptr<socketio::Socket>& socket) {
+  store_.pending_deliveries(
+      state(socket)->user.id, options_.replay_limit,
+      [this, socket](core::Result<std::vector<store::Message>> r) {
+        if (!r) obs::log(obs::Level::error, "pending deliveries: {}", r.error().detail);
+        auto pending = std::make_shared<std::vector<store::Message>>(
+            r ? std::move(*r) : std::vector<store::Message>{});
+        socket->post([this, socket, pending] {
+          SocketState* st = state(socket);
+          for (const auto& m : *pending) {
+            deliver(socket, m, std::make_shared<const std::string>(message_json(m)));
+            auto& seq = st->replayed_seq[m.conversation_id];
+            seq = std::max(seq, m.seq);
+          }
+          st->replaying = false;
+          auto buffered = std::move(st->buffered);
+          st->buffered.clear();
+          for (const auto& [m, json] : buffered) {
+            auto it = st->replayed_seq.find(m.conversation_id);
+            if (it != st->replayed_seq.end() && m.to == st->user.id && m.seq <= it->second) {
+              continue;  // already sent by the replay
+            }
+            deliver(socket, m, json);
+          }
+        });
+      });
+}
+
+void ChatSockets::deliver(const std::shared_ptr<socketio::Socket>& socket, const store::Message& m,
+                          const std::shared_ptr<const std::string>& json) {
+  const std::string payload = "[\"message:received\",{\"message\":" + *json + "}]";
+  SocketState* st = state(socket);
+  if (m.to != st->user.id) {
+    socket->emit(payload);  // the sender's other devices: no receipt to take
+    return;
+  }
+  socket->emit_with_ack(
+      payload, options_.delivery_ack_timeout,
+      [this, conv = m.conversation_id, id = m.id, from = m.from, to = m.to,
+       seq = m.seq](std::optional<rapidjson::Document> ack) {
+        if (!ack) return;  // not acked: it stays pending and comes again
+        const core::EpochMs at = core::now_ms();
+        store_.mark_delivered(
+            conv, to, seq, at, [this, conv, id, from, at](core::Result<bool> moved) {
+              if (!moved || !*moved || !sio_) return;
+              sio_->emit_to_room("user:" + from,
+                                 event_json("message:delivered", [&](JsonWriter& w) {
+                                   w.StartObject();
+                                   w.Key("messageId");
+                                   write_string(w, id);
+                                   w.Key("conversationId");
+                                   write_string(w, conv);
+                                   w.Key("deliveredAt");
+                                   write_string(w, core::to_iso8601(at));
+                                   w.EndObject();
+                                 }));
+            });
+      });
+}
+
+void ChatSockets::deliver_or_buffer(const std::shared_ptr<socketio::Socket>& socket,
+                                    const store::Message& m,
+                                    const std::shared_ptr<const std::string>& json) {
+  SocketState* st = state(socket);
+  if (!st) return;
+  if (st->replaying) {
+    st->buffered.emplace_back(m, json);
+    return;
+  }
+  deliver(socket, m, json);
+}
+
+void ChatSockets::message_stored(const store::Message& message, const std::string& origin) {
+  if (!sio_) return;
+  // Serialised once; every socket shares the bytes.
+  auto json = std::make_shared<const std::string>(message_json(message));
+  auto m = std::make_shared<const store::Message>(message);
+  sio_->for_each_in_room("user:" + message.to,
+                         [this, m, json](const std::shared_ptr<socketio::Socket>& s) {
+                           deliver_or_buffer(s, *m, json);
+                         });
+  sio_->for_each_in_room("user:" + message.from,
+                         [this, m, json, origin](const std::shared_ptr<socketio::Socket>& s) {
+                           if (s->id() != origin) deliver_or_buffer(s, *m, json);
+                         });
+}
+
+void ChatSockets::messages_read(const store::ReadOutcome& outcome, const std::string& reader_id) {
+  if (!sio_) return;
+  sio_->emit_to_room("user:" + outcome.peer_id, event_json("message:read", [&](JsonWriter& w) {
+                       w.StartObject();
+                       w.Key("conversationId");
+                       write_string(w, outcome.conversation_id);
+                       w.Key("readerId");
+                       write_string(w, reader_id);
+                       w.Key("upTo");
+                       if (outcome.up_to_id)
+                         write_string(w, *outcome.up_to_id);
+                       else
+                         w.Null();
+                       w.Key("readAt");
+                       write_string(w, core::to_iso8601(outcome.read_at));
+                       w.EndObject();
+                     }));
+}
+
+void ChatSockets::broadcast_presence(std::string array_json, std::string except_socket) {
+  fanout_.post([this, json = std::move(array_json), except = std::move(except_socket)] {
+    if (!sio_) return;
+    auto packet = std::make_shared<const std::string>(json);
+    sio_->for_each_in_room("presence",
+                           [packet, except](const std::shared_ptr<socketio::Socket>& s) {
+                             if (s->id() != except) s->emit(*packet);
+                           });
+  });
+}
+
+void ChatSockets::on_disconnect(const std::shared_ptr<socketio::Socket>& socket, std::string_view) {
+  SocketState* st = state(socket);
+  if (!st) return;
+  const std::string uid = st->user.id;
+  if (!presence_.disconnect(uid)) return;
+  const core::EpochMs now = core::now_ms();
+  store_.set_last_seen(uid, now, [](core::Result<void> r) {
+    if (!r) obs::log(obs::Level::warn, "last seen: {}", r.error().detail);
+  });
+  broadcast_presence(event_json("user:offline",
+                                [&](JsonWriter& w) {
+                                  w.StartObject();
+                                  w.Key("userId");
+                                  write_string(w, uid);
+                                  w.Key("lastSeen");
+                                  write_string(w, core::to_iso8601(now));
+                                  w.EndObject();
+                                }),
+                     socket->id());
+}
+
+void ChatSockets::disconnect_token(const std::string& jti) {
+  if (!sio_) return;
+  sio_->for_each_in_room("token:" + jti,
+                         [](const std::shared_ptr<socketio::Socket>& s) { s->disconnect(); });
+}
+
+void ChatSockets::on_event(const std::shared_ptr<socketio::Socket>& socket, socketio::Event e) {
+  SocketState* st = state(socket);
+  if (!st) return;
+  if (e.name == "message:send") return on_send(socket, e);
+  if (e.name == "message:read") return on_read(socket, e);
+  if (e.name == "typing") return on_typing(socket, e);
+  if (e.name == "user:connect") {
+    if (!e.ack_id) return;
+    const rapidjson::Value* payload = e.args.Size() > 1 ? &e.args[1] : nullptr;
+    const auto uid = payload ? member_string(*payload, "userId") : std::nullopt;
+    socket->ack(*e.ack_id, uid && *uid == st->user.id ? R"([{"ok":true}])"
+                                                      : R"([{"ok":false,"error":"forbidden"}])");
+  }
+}
+
+void ChatSockets::on_send(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e) {
+  SocketState* st = state(socket);
+  chat::SendRequest req;
+  req.from = st->user.id;
+  req.origin = socket->id();
+  core::Error type_errors;
+  if (e.args.Size() > 1 && e.args[1].IsObject()) {
+    req.to = string_member(e.args[1], "to", type_errors);
+    req.text = string_member(e.args[1], "text", type_errors);
+    req.temp_id = string_member(e.args[1], "tempId", type_errors);
+  }
+  auto ack_id = e.ack_id;
+  messenger_.send(
+      std::move(req), std::move(type_errors), [socket, ack_id](core::Result<chat::Sent> r) {
+        if (!ack_id) return;
+        std::string payload = r ? "[{\"ok\":true,\"message\":" + message_json(r->message) + "}]"
+                                : ack_error(r.error());
+        socket->post(
+            [socket, ack_id, payload = std::move(payload)] { socket->ack(*ack_id, payload); });
+      });
+}
+
+void ChatSockets::on_read(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e) {
+  chat::ReadRequest req;
+  req.caller_id = state(socket)->user.id;
+  const rapidjson::Value* payload = e.args.Size() > 1 ? &e.args[1] : nullptr;
+  if (payload) {
+    req.target_id = member_string(*payload, "conversationId").value_or("");
+    req.up_to_id = member_string(*payload, "upTo");
+  }
+  auto ack_id = e.ack_id;
+  messenger_.mark_read(std::move(req), [socket, ack_id](core::Result<store::ReadOutcome> r) {
+    if (!ack_id) return;
+    std::string out;
+    if (!r) {
+      out = ack_error(r.error());
+    } else {
+      rapidjson::StringBuffer buf;
+      JsonWriter w(buf);
+      w.StartArray();
+      w.StartObject();
+      w.Key("ok");
+      w.Bool(true);
+      w.Key("conversationId");
+      write_string(w, r->conversation_id);
+      w.Key("upTo");
+      if (r->up_to_id)
+        write_string(w, *r->up_to_id);
+      else
+        w.Null();
+      w.Key("readAt");
+      write_string(w, core::to_iso8601(r->read_at));
+      w.Key("count");
+      w.Int64(r->count);
+      w.EndObject();
+      w.EndArray();
+      out = take(buf);
+    }
+    socket->post([socket, ack_id, out = std::move(out)] { socket->ack(*ack_id, out); });
+  });
+}
+
+void ChatSockets::on_typing(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e) {
+  SocketState* st = state(socket);
+  const rapidjson::Value* payload = e.args.Size() > 1 ? &e.args[1] : nullptr;
+  if (!payload || !payload->IsObject()) return;
+  const auto to = member_string(*payload, "to");
+  if (!to || !core::is_object_id(*to) || *to == st->user.id) return;
+  const auto it = payload->FindMember("isTyping");
+  const bool typing = it != payload->MemberEnd() && it->value.IsBool() && it->value.GetBool();
+  if (!typing_limiter_.take(st->user.id).allowed) return;  // relayed, not stored: drop extras
+  store_.conversation_between(
+      st->user.id, *to,
+      [this, from = st->user.id, to = *to, typing](core::Result<std::optional<std::string>> conv) {
+        if (!sio_) return;
+        sio_->emit_to_room("user:" + to, event_json("typing", [&](JsonWriter& w) {
+                             w.StartObject();
+                             w.Key("from");
+                             write_string(w, from);
+                             w.Key("conversationId");
+                             if (conv && *conv)
+                               write_string(w, **conv);
+                             else
+                               w.Null();
+                             w.Key("isTyping");
+                             w.Bool(typing);
+                             w.EndObject();
+                           }));
+      });
+}
+
+}  // namespace parley::api

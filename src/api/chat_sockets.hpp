@@ -1,0 +1,96 @@
+// parley::api chat sockets: the contract's Socket.IO events on top of the
+// socketio layer, calling the same domain functions as the HTTP routes.
+//
+// DESIGN
+// - Identity: a socket is the user of the token it authenticated with (the
+//   CONNECT payload's `token`, a Bearer header, or the auth cookie of the
+//   handshake). Nothing in a payload changes it; `from` is always the
+//   socket's user.
+// - Rooms: "user:<id>" (all devices of a user), "token:<jti>" (sockets of one
+//   token, for logout), "presence" (every authenticated socket).
+// - Delivery is at-least-once: a message stays pending until a device of
+//   its recipient acks message:received. On connect, the pending messages
+//   are replayed oldest first; live messages arriving meanwhile wait behind
+//   the replay and are deduplicated by seq, so each conversation reaches a
+//   device in seq order.
+// - Presence fan-out: an online/offline change takes one shard lock in
+//   chat::Presence on the I/O thread that caused it; the broadcast to every
+//   socket runs on the fan-out thread, which posts the once-encoded event
+//   to each socket's own thread (socketio::Server::for_each_in_room). So
+//   the cost per connected user is never paid on the causing I/O thread.
+//   With a cluster broker, the same events arrive from other nodes.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "auth/accounts.hpp"
+#include "chat/messenger.hpp"
+#include "chat/presence.hpp"
+#include "core/rate_limiter.hpp"
+#include "core/thread_pool.hpp"
+#include "socketio/server.hpp"
+#include "store/store.hpp"
+
+namespace parley::api {
+
+struct ChatSocketOptions {
+  std::string cookie_name = "token";
+  std::size_t max_sockets_per_user = 10;
+  std::size_t max_connections_per_ip = 1000;
+  std::chrono::milliseconds delivery_ack_timeout{30000};
+  std::size_t replay_limit = 5000;  // pending messages replayed per connect
+};
+
+class ChatSockets final : public socketio::Application, public chat::MessageEvents {
+ public:
+  ChatSockets(ChatSocketOptions options, auth::Accounts& accounts, chat::Messenger& messenger,
+              store::Store& store, chat::Presence& presence, core::RateLimiter& typing_limiter);
+  ~ChatSockets() override;
+
+  // Start-up: the socket server this application runs in.
+  void attach(socketio::Server& server) { sio_ = &server; }
+  // Any thread: disconnects every socket authenticated with token `jti`.
+  void disconnect_token(const std::string& jti);
+  // Shutdown: stops the fan-out thread.
+  void stop();
+
+  // socketio::Application
+  bool has_namespace(std::string_view nsp) const override { return nsp == "/"; }
+  void authorize(const std::shared_ptr<socketio::Socket>& socket,
+                 std::function<void(std::string error)> decide) override;
+  void on_connect(const std::shared_ptr<socketio::Socket>& socket) override;
+  void on_event(const std::shared_ptr<socketio::Socket>& socket, socketio::Event event) override;
+  void on_disconnect(const std::shared_ptr<socketio::Socket>& socket,
+                     std::string_view reason) override;
+
+  // chat::MessageEvents
+  void message_stored(const store::Message& message, const std::string& origin) override;
+  void messages_read(const store::ReadOutcome& outcome, const std::string& reader_id) override;
+
+ private:
+  struct SocketState;
+  static SocketState* state(const std::shared_ptr<socketio::Socket>& socket);
+  std::string token_of(const socketio::Socket& socket) const;
+  void deliver(const std::shared_ptr<socketio::Socket>& socket, const store::Message& m,
+               const std::shared_ptr<const std::string>& json);
+  void deliver_or_buffer(const std::shared_ptr<socketio::Socket>& socket, const store::Message& m,
+                         const std::shared_ptr<const std::string>& json);
+  void replay(const std::shared_ptr<socketio::Socket>& socket);
+  void broadcast_presence(std::string array_json, std::string except_socket);
+  void on_send(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
+  void on_read(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
+  void on_typing(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
+
+  ChatSocketOptions options_;
+  auth::Accounts& accounts_;
+  chat::Messenger& messenger_;
+  store::Store& store_;
+  chat::Presence& presence_;
+  core::RateLimiter& typing_limiter_;
+  socketio::Server* sio_ = nullptr;
+  core::ThreadPool fanout_{"fanout", 1};
+};
+
+}  // namespace parley::api
