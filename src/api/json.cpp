@@ -39,7 +39,11 @@ core::Result<rapidjson::Document> parse_body(const http::Request& req) {
 
 std::optional<std::string> string_member(const rapidjson::Value& obj, const char* field,
                                          core::Error& err) {
-  const auto it = obj.FindMember(field);
+  // Like JSON.parse, the last of duplicate keys wins.
+  auto it = obj.MemberEnd();
+  for (auto m = obj.MemberBegin(); m != obj.MemberEnd(); ++m) {
+    if (std::string_view(m->name.GetString(), m->name.GetStringLength()) == field) it = m;
+  }
   if (it == obj.MemberEnd() || it->value.IsNull()) return std::nullopt;
   if (!it->value.IsString()) {
     err.code = core::ErrorCode::validation_failed;

@@ -1,9 +1,8 @@
 // POST /api/messages/send, GET /api/messages/:id, POST /api/messages/:id/read,
 // GET /api/conversations.
-#include <charconv>
-
 #include "api/api.hpp"
 #include "api/json.hpp"
+#include "api/params.hpp"
 #include "obs/log.hpp"
 
 namespace parley::api {
@@ -13,23 +12,6 @@ namespace {
 http::Response failure(const core::Error& e, std::string_view what) {
   if (e.code == core::ErrorCode::internal) obs::log(obs::Level::error, "{}: {}", what, e.detail);
   return http::Response::error(e);
-}
-
-// An integer query parameter in [min, max]; absent leaves `out` unchanged.
-template <typename Int>
-void read_int(const http::Request& req, const char* name, long long min, long long max, Int& out,
-              core::Error& err, const char* problem) {
-  std::string raw;
-  if (!req.query_param(name, raw)) return;
-  long long v = 0;
-  auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), v);
-  if (raw.empty() || ec != std::errc{} || ptr != raw.data() + raw.size() || v < min || v > max) {
-    err.code = core::ErrorCode::validation_failed;
-    err.message = "Validation failed";
-    err.fields.push_back({name, problem});
-    return;
-  }
-  out = static_cast<Int>(v);
 }
 
 }  // namespace
@@ -55,22 +37,23 @@ void Api::send_message(const http::Request& req, http::Reply reply) {
 }
 
 void Api::history(const http::Request& req, http::Reply reply) {
-  chat::HistoryRequest hr;
-  hr.target_id = std::string(req.param("id"));
-  core::Error err;
-  read_int(req, "limit", 1, chat::Messenger::kMaxPageSize, hr.limit, err,
-           "must be an integer from 1 to 200");
-  read_int(req, "skip", 0, 1'000'000'000, hr.skip, err, "must be a non-negative integer");
-  std::int64_t after = -1;
-  read_int(req, "afterSeq", 0, (1LL << 53), after, err, "must be a non-negative integer");
-  if (after >= 0) hr.after_seq = after;
-  std::string before;
-  if (req.query_param("before", before) && !before.empty()) hr.before_id = before;
-  if (!err.fields.empty()) return reply(http::Response::error(err));
   with_principal(
-      req, std::move(reply),
-      [this, hr = std::move(hr)](const auth::Principal& p, const http::Reply& rep) mutable {
+      req, std::move(reply), [this, &req](const auth::Principal& p, const http::Reply& rep) {
+        core::Error err;
+        long long limit = 50, skip = 0, after = -1;
+        read_int_param(req, "limit", 1, chat::Messenger::kMaxPageSize, limit, err,
+                       "must be an integer from 1 to 200");
+        read_int_param(req, "skip", 0, kMaxSkip, skip, err, "must be a non-negative integer");
+        read_int_param(req, "afterSeq", 0, kMaxSkip, after, err, "must be a non-negative integer");
+        if (!err.fields.empty()) return rep(http::Response::error(err));
+        chat::HistoryRequest hr;
         hr.caller_id = p.user.id;
+        hr.target_id = std::string(req.param("id"));
+        hr.limit = static_cast<std::size_t>(limit);
+        hr.skip = static_cast<std::size_t>(skip);
+        if (after >= 0) hr.after_seq = after;
+        std::string before;
+        if (req.query_param("before", before) && !before.empty()) hr.before_id = before;
         messenger_.history(std::move(hr), [rep](core::Result<store::History> r) {
           if (!r) return rep(failure(r.error(), "history"));
           rapidjson::StringBuffer buf;

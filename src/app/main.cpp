@@ -97,7 +97,8 @@ int run() {
 
   obs::Metrics metrics;
   auth::PasswordHasher hasher(settings.bcrypt_rounds, settings.cpu_threads);
-  auth::Accounts accounts(*db, hasher, auth::Jwt(settings.jwt_secret), settings.jwt_expires_in);
+  auth::Accounts accounts(*db, hasher, auth::Jwt(settings.jwt_secret), settings.jwt_expires_in,
+                          settings.auth_cache);
   chat::Presence presence;
   chat::Directory directory(*db, presence);
   core::RateLimiter auth_limiter(settings.rate_limit_auth_per_min / 60.0,

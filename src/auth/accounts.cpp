@@ -20,8 +20,12 @@ core::Error unauthorized(std::string detail) {
 }  // namespace
 
 Accounts::Accounts(store::Store& store, PasswordHasher& hasher, Jwt jwt,
-                   std::chrono::seconds lifetime)
-    : store_(store), hasher_(hasher), jwt_(std::move(jwt)), lifetime_(lifetime) {}
+                   std::chrono::seconds lifetime, std::chrono::milliseconds cache_ttl)
+    : store_(store),
+      hasher_(hasher),
+      jwt_(std::move(jwt)),
+      lifetime_(lifetime),
+      cache_(cache_ttl) {}
 
 Session Accounts::issue(store::User user) const {
   Claims c;
@@ -100,19 +104,29 @@ void Accounts::login(const std::string& email, std::string password, Callback<Se
 void Accounts::authenticate(const std::string& token, Callback<Principal> done) {
   auto claims = jwt_.verify(token, core::now_ms() / 1000);
   if (!claims) return done(core::fail(std::move(claims.error())));
+  if (cache_.revoked_here(claims->jti)) return done(core::fail(unauthorized("token revoked")));
+  if (auto user = cache_.find(claims->jti); user && user->id == claims->sub) {
+    return done(Principal{std::move(*user), std::move(*claims)});
+  }
   std::string sub = claims->sub;
   std::string jti = claims->jti;
-  store_.check_token(
-      std::move(sub), std::move(jti),
-      [c = std::move(*claims), done = std::move(done)](core::Result<store::TokenCheck> r) mutable {
-        if (!r) return done(core::fail(std::move(r.error())));
-        if (!r->user) return done(core::fail(unauthorized("user gone")));
-        if (r->revoked) return done(core::fail(unauthorized("token revoked")));
-        done(Principal{std::move(*r->user), std::move(c)});
-      });
+  store_.check_token(std::move(sub), std::move(jti),
+                     [this, c = std::move(*claims),
+                      done = std::move(done)](core::Result<store::TokenCheck> r) mutable {
+                       if (!r) return done(core::fail(std::move(r.error())));
+                       if (!r->user) return done(core::fail(unauthorized("user gone")));
+                       if (r->revoked) return done(core::fail(unauthorized("token revoked")));
+                       cache_.insert(c.jti, *r->user);
+                       if (cache_.revoked_here(c.jti)) {
+                         return done(core::fail(unauthorized("token revoked")));
+                       }
+                       done(Principal{std::move(*r->user), std::move(c)});
+                     });
 }
 
 void Accounts::logout(const Claims& claims, Callback<void> done) {
+  // Refused on this node from now on, before the revocation is even stored.
+  cache_.revoke(claims.jti, claims.exp);
   store_.revoke_token(claims.jti, claims.exp * 1000, std::move(done));
 }
 

@@ -18,6 +18,7 @@
 
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
+#include "auth/token_cache.hpp"
 #include "core/error.hpp"
 #include "store/store.hpp"
 
@@ -46,7 +47,8 @@ struct Registration {
 
 class Accounts {
  public:
-  Accounts(store::Store& store, PasswordHasher& hasher, Jwt jwt, std::chrono::seconds lifetime);
+  Accounts(store::Store& store, PasswordHasher& hasher, Jwt jwt, std::chrono::seconds lifetime,
+           std::chrono::milliseconds cache_ttl = std::chrono::milliseconds(10000));
 
   // Validates (all field problems at once, merged after `prior`), hashes,
   // stores. conflict when the email is taken.
@@ -55,6 +57,8 @@ class Accounts {
   // same bcrypt work in both cases.
   void login(const std::string& email, std::string password, Callback<Session> done);
   // unauthorized for any bad, expired or revoked token or a missing user.
+  // A recently verified token is answered from the TokenCache, on the
+  // caller's thread.
   void authenticate(const std::string& token, Callback<Principal> done);
   // Revokes the token until it expires. Idempotent.
   void logout(const Claims& claims, Callback<void> done);
@@ -68,6 +72,7 @@ class Accounts {
   PasswordHasher& hasher_;
   Jwt jwt_;
   std::chrono::seconds lifetime_;
+  TokenCache cache_;
 };
 
 }  // namespace parley::auth

@@ -259,6 +259,7 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
                           std::pair{"PING_TIMEOUT_MS", &s.ping_timeout},
                           std::pair{"CONNECT_TIMEOUT_MS", &s.connect_timeout},
                           std::pair{"HEADERS_TIMEOUT_MS", &s.headers_timeout},
+                          std::pair{"AUTH_CACHE_MS", &s.auth_cache},
                           std::pair{"KEEPALIVE_TIMEOUT_MS", &s.keepalive_timeout},
                           std::pair{"REQUEST_TIMEOUT_MS", &s.request_timeout},
                           std::pair{"SHUTDOWN_TIMEOUT_MS", &s.shutdown_timeout}}) {

@@ -43,6 +43,9 @@ struct Settings {
   std::string cookie_name = "token";
   bool cookie_secure = false;
   int bcrypt_rounds = 12;
+  // How long a verified token is trusted without asking the store again
+  // (0: always ask). Revocations on this node apply at once regardless.
+  std::chrono::milliseconds auth_cache{10000};
 
   // --- environment
   bool production = false;

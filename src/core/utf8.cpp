@@ -48,7 +48,6 @@ bool is_space(char32_t cp) {
     case 0x0C:
     case 0x0D:
     case 0x20:
-    case 0x85:
     case 0xA0:
     case 0x1680:
     case 0x2028:

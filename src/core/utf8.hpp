@@ -14,7 +14,7 @@ namespace parley::core {
 std::optional<std::size_t> utf8_length(std::string_view text);
 
 // Trims Unicode whitespace (ASCII whitespace, NBSP, U+2000..U+200A, U+2028,
-// U+2029, U+202F, U+205F, U+3000, U+FEFF, U+1680, U+0085) at both ends, like
+// U+2029, U+202F, U+205F, U+3000, U+FEFF, U+1680) at both ends, like
 // JavaScript's String.prototype.trim. Input must be valid UTF-8.
 std::string_view trim_unicode(std::string_view text);
 

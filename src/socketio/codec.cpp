@@ -75,6 +75,25 @@ std::optional<Packet> decode(std::string_view text, std::size_t max_attachments)
   return p;
 }
 
+bool placeholders_valid(const rapidjson::Value& data, std::size_t attachments) {
+  if (data.IsArray()) {
+    for (const auto& v : data.GetArray()) {
+      if (!placeholders_valid(v, attachments)) return false;
+    }
+    return true;
+  }
+  if (!data.IsObject()) return true;
+  const auto ph = data.FindMember("_placeholder");
+  if (ph != data.MemberEnd() && ph->value.IsBool() && ph->value.GetBool()) {
+    const auto num = data.FindMember("num");
+    return num != data.MemberEnd() && num->value.IsUint() && num->value.GetUint() < attachments;
+  }
+  for (const auto& m : data.GetObject()) {
+    if (!placeholders_valid(m.value, attachments)) return false;
+  }
+  return true;
+}
+
 std::string encode(PacketType type, std::string_view nsp, std::optional<std::uint32_t> id,
                    std::string_view data_json, std::size_t attachments) {
   std::string out;

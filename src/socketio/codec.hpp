@@ -44,6 +44,10 @@ inline constexpr std::uint32_t kMaxAckId = 0x7fffffff;
 // nullopt when malformed (see above).
 std::optional<Packet> decode(std::string_view text, std::size_t max_attachments);
 
+// True when every binary placeholder ({"_placeholder":true,"num":N}) in
+// `data` names an attachment that exists (N < attachments).
+bool placeholders_valid(const rapidjson::Value& data, std::size_t attachments);
+
 // The wire text of a packet; `data_json` is already-serialised JSON (or
 // empty for none).
 std::string encode(PacketType type, std::string_view nsp, std::optional<std::uint32_t> id,

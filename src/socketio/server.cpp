@@ -107,6 +107,9 @@ class Connection final : public engineio::SessionHandler,
         auto it = sockets_.find(p.nsp);
         if (it == sockets_.end()) return fail();  // an event before CONNECT
         if (p.attachments != attachments.size()) return fail();
+        if (p.type == PacketType::binary_event && !placeholders_valid(p.data, p.attachments)) {
+          return fail();  // a placeholder naming an attachment that was not sent
+        }
         Event e;
         e.name = p.data[0].IsString()
                      ? std::string(p.data[0].GetString(), p.data[0].GetStringLength())

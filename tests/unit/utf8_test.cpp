@@ -95,9 +95,8 @@ TEST(TrimUnicode, UnicodeWhitespace) {
   EXPECT_EQ(trim_unicode(bom + "x" + bom), "x");
   EXPECT_EQ(trim_unicode(nbsp + ideographic + " " + bom + "x y" + bom + " " + nbsp), "x y");
   EXPECT_EQ(trim_unicode(nbsp + ideographic + bom), "");
-  for (const char* space :
-       {"\xC2\x85", "\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x85", "\xE2\x80\x8A", "\xE2\x80\xA8",
-        "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F"}) {
+  for (const char* space : {"\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x85", "\xE2\x80\x8A",
+                            "\xE2\x80\xA8", "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F"}) {
     EXPECT_EQ(trim_unicode(std::string(space) + "x" + space), "x") << space;
   }
 }
@@ -105,7 +104,9 @@ TEST(TrimUnicode, UnicodeWhitespace) {
 TEST(TrimUnicode, KeepsInnerAndNonSpaceCharacters) {
   const std::string nbsp = "\xC2\xA0";
   EXPECT_EQ(trim_unicode(" a" + nbsp + "b "), "a" + nbsp + "b");
-  // U+200B (zero width space) is not whitespace for String.prototype.trim.
+  // U+0085 (NEL) and U+200B (zero width space) are not whitespace for
+  // String.prototype.trim.
+  EXPECT_EQ(trim_unicode("\xC2\x85x\xC2\x85"), "\xC2\x85x\xC2\x85");
   EXPECT_EQ(trim_unicode("\xE2\x80\x8Bx\xE2\x80\x8B"), "\xE2\x80\x8Bx\xE2\x80\x8B");
   // A multi-byte character next to the trimmed space survives whole.
   EXPECT_EQ(trim_unicode(" \xC3\xA9 "), "\xC3\xA9");
