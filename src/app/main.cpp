@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "api/api.hpp"
 #include "api/chat_sockets.hpp"
 #include "api/protocol_test_app.hpp"
@@ -93,9 +95,21 @@ int run() {
     obs::shutdown_logging();
     return config_error("database: " + opened.error());
   }
+  store::sqlite::SqliteStore& sqlite = **opened;
   std::unique_ptr<store::Store> db = std::move(*opened);
 
   obs::Metrics metrics;
+  metrics.collector([&sqlite] {
+    const auto& s = sqlite.stats();
+    return fmt::format(
+        "# HELP parley_store_commits_total Write transactions committed (group commits).\n"
+        "# TYPE parley_store_commits_total counter\nparley_store_commits_total {}\n"
+        "# HELP parley_store_writes_total Writes committed in them.\n"
+        "# TYPE parley_store_writes_total counter\nparley_store_writes_total {}\n"
+        "# HELP parley_store_largest_batch Most writes committed in one transaction.\n"
+        "# TYPE parley_store_largest_batch gauge\nparley_store_largest_batch {}\n",
+        s.batches.load(), s.writes.load(), s.largest_batch.load());
+  });
   auth::PasswordHasher hasher(settings.bcrypt_rounds, settings.cpu_threads);
   auth::Accounts accounts(*db, hasher, auth::Jwt(settings.jwt_secret), settings.jwt_expires_in,
                           settings.auth_cache);

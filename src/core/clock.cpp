@@ -14,14 +14,51 @@ EpochMs now_ms() {
 }
 
 std::string to_iso8601(EpochMs ms) {
-  const chr::sys_time<chr::milliseconds> tp{chr::milliseconds{ms}};
-  const auto day = chr::floor<chr::days>(tp);
-  const chr::year_month_day ymd{day};
-  const chr::hh_mm_ss hms{tp - day};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                     hms.hours().count(), hms.minutes().count(), hms.seconds().count(),
-                     hms.subseconds().count());
+  // Hot path (every timestamp of every JSON answer): digits by hand, no
+  // format-string parsing. Civil date from days: Howard Hinnant's algorithm.
+  std::int64_t days = ms >= 0 ? ms / 86400000 : (ms - 86399999) / 86400000;
+  std::int64_t rem = ms - days * 86400000;  // 0 <= rem < 86400000
+  days += 719468;
+  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(days - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0);
+  if (y < 0 || y > 9999) {
+    const chr::sys_time<chr::milliseconds> tp{chr::milliseconds{ms}};
+    const auto day = chr::floor<chr::days>(tp);
+    const chr::year_month_day ymd{day};
+    const chr::hh_mm_ss hms{tp - day};
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", static_cast<int>(ymd.year()),
+                       static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                       hms.hours().count(), hms.minutes().count(), hms.seconds().count(),
+                       hms.subseconds().count());
+  }
+  const auto milli = static_cast<unsigned>(rem % 1000);
+  rem /= 1000;
+  const auto sec = static_cast<unsigned>(rem % 60);
+  rem /= 60;
+  const auto min = static_cast<unsigned>(rem % 60);
+  const auto hour = static_cast<unsigned>(rem / 60);
+  char out[24] = {'0', '0', '0', '0', '-', '0', '0', '-', '0', '0', 'T', '0',
+                  '0', ':', '0', '0', ':', '0', '0', '.', '0', '0', '0', 'Z'};
+  auto put = [&out](std::size_t pos, unsigned value, std::size_t width) {
+    for (std::size_t i = 0; i < width; ++i) {
+      out[pos + width - 1 - i] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, static_cast<unsigned>(y), 4);
+  put(5, m, 2);
+  put(8, d, 2);
+  put(11, hour, 2);
+  put(14, min, 2);
+  put(17, sec, 2);
+  put(20, milli, 3);
+  return std::string(out, sizeof out);
 }
 
 std::optional<EpochMs> parse_iso8601(std::string_view s) {

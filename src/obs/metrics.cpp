@@ -80,6 +80,7 @@ std::string Metrics::render() const {
       out += fmt::format("{} {}\n", n.name, n.gauge->value.load(std::memory_order_relaxed));
     }
   }
+  for (const auto& c : collectors_) out += c();
   return out;
 }
 

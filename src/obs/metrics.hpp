@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,6 +34,11 @@ class Metrics {
   // Start-up only. The returned references stay valid for the process.
   Counter& counter(std::string name, std::string help);
   Gauge& gauge(std::string name, std::string help);
+  // Start-up only. `collect` renders extra metric lines at each scrape (for
+  // counters owned elsewhere, e.g. by the store).
+  void collector(std::function<std::string()> collect) {
+    collectors_.push_back(std::move(collect));
+  }
   // Registers an HTTP route label; the index is what record_request takes.
   std::size_t route(std::string label);
 
@@ -61,6 +67,7 @@ class Metrics {
   std::deque<Counter> counters_;
   std::deque<Gauge> gauges_;
   std::vector<Named> named_;
+  std::vector<std::function<std::string()>> collectors_;
   std::array<Counter, kBuckets.size() + 1> duration_buckets_;  // last: +Inf
   Counter duration_count_;
   std::atomic<std::uint64_t> duration_sum_us_{0};

@@ -1,5 +1,9 @@
 #include "core/clock.hpp"
 
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+
 #include <string>
 
 #include <gtest/gtest.h>
@@ -95,6 +99,35 @@ TEST(ParseIso8601, RejectsSignsInsideFields) {
        {"2023-11-14T-1:13:20.123Z", "2023-11-14T22:-1:20.123Z", "2023-11-14T22:13:-1.123Z",
         "2023-11-14T22:13:20.-01Z", "2023--1-14T22:13:20.123Z", "2023-11--1T22:13:20.123Z"}) {
     EXPECT_FALSE(parse_iso8601(bad).has_value()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace parley::core
+
+namespace parley::core {
+namespace {
+
+// The hand-written formatter against std::chrono's civil calendar.
+TEST(ToIso8601, MatchesChronoAcrossTheRange) {
+  namespace chr = std::chrono;
+  std::uint64_t x = 0x9E3779B97F4A7C15ULL;
+  for (int i = 0; i < 20000; ++i) {
+    x ^= x << 13U;
+    x ^= x >> 7U;
+    x ^= x << 17U;
+    const auto ms = static_cast<EpochMs>(x % 253402300800000ULL);  // up to 9999-12-31
+    const chr::sys_time<chr::milliseconds> tp{chr::milliseconds{ms}};
+    const auto day = chr::floor<chr::days>(tp);
+    const chr::year_month_day ymd{day};
+    const chr::hh_mm_ss hms{tp - day};
+    char expected[32];
+    std::snprintf(expected, sizeof expected, "%04d-%02u-%02u%c%02d:%02d:%02d.%03dZ",
+                  static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()), 'T', static_cast<int>(hms.hours().count()),
+                  static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
+                  static_cast<int>(hms.subseconds().count()));
+    ASSERT_EQ(to_iso8601(ms), expected) << ms;
   }
 }
 

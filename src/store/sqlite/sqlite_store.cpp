@@ -146,6 +146,11 @@ core::Result<void> SqliteStore::run_transaction(std::vector<std::unique_ptr<Writ
     rollback();
     return core::fail(core::Error::internal("sqlite commit: " + *err));
   }
+  stats_.batches.fetch_add(1, std::memory_order_relaxed);
+  stats_.writes.fetch_add(ops.size(), std::memory_order_relaxed);
+  if (ops.size() > stats_.largest_batch.load(std::memory_order_relaxed)) {
+    stats_.largest_batch.store(ops.size(), std::memory_order_relaxed);
+  }
   for (auto& op : ops) op->finish(nullptr);
   return {};
 }

@@ -11,6 +11,7 @@
 // - The writer and readers are the only threads that touch sqlite3 handles.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -62,6 +63,13 @@ class SqliteStore final : public Store {
                             Callback<std::optional<std::string>> done) override;
   void ping(Callback<void> done) override;
   void close() override;
+
+  struct Stats {
+    std::atomic<std::uint64_t> batches{0};  // committed transactions
+    std::atomic<std::uint64_t> writes{0};   // writes in them
+    std::atomic<std::uint64_t> largest_batch{0};
+  };
+  const Stats& stats() const { return stats_; }
 
   // One write inside a batch transaction. apply() may run more than once
   // (when another write of its batch fails, the batch is rolled back and each
@@ -115,6 +123,7 @@ class SqliteStore final : public Store {
                                                                EpochMs now);
   core::Result<bool> user_exists(Connection& db, const std::string& id);
   WriterCache cache_;
+  Stats stats_;
 
   SqliteOptions options_;
   Connection writer_conn_;  // writer thread only (after open)
