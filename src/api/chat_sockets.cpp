@@ -124,7 +124,8 @@ void ChatSockets::authorize(const std::shared_ptr<socketio::Socket>& socket,
   accounts_.authenticate(
       token, [this, socket, decide = std::move(decide)](core::Result<auth::Principal> p) mutable {
         if (!p) return decide("unauthorized");
-        if (presence_.connections(p->user.id) >= options_.max_sockets_per_user) {
+        if (presence_.connections(p->user.id) >= options_.max_sockets_per_user ||
+            per_ip_.count(socket->handshake().client_ip) >= options_.max_connections_per_ip) {
           return decide("too many connections");
         }
         auto st = std::make_shared<SocketState>();
@@ -140,6 +141,7 @@ void ChatSockets::authorize(const std::shared_ptr<socketio::Socket>& socket,
 void ChatSockets::on_connect(const std::shared_ptr<socketio::Socket>& socket) {
   SocketState* st = state(socket);
   const std::string& uid = st->user.id;
+  per_ip_.increment(socket->handshake().client_ip);
   socket->join("user:" + uid);
   socket->join("token:" + st->claims.jti);
   if (presence_.connect(uid)) {
@@ -292,6 +294,7 @@ void ChatSockets::broadcast_presence(std::string array_json, std::string except_
 void ChatSockets::on_disconnect(const std::shared_ptr<socketio::Socket>& socket, std::string_view) {
   SocketState* st = state(socket);
   if (!st) return;
+  per_ip_.decrement(socket->handshake().client_ip);
   const std::string uid = st->user.id;
   if (!presence_.disconnect(uid)) return;
   const core::EpochMs now = core::now_ms();

@@ -28,6 +28,7 @@
 #include "auth/accounts.hpp"
 #include "chat/messenger.hpp"
 #include "chat/presence.hpp"
+#include "core/keyed_counter.hpp"
 #include "core/rate_limiter.hpp"
 #include "core/thread_pool.hpp"
 #include "socketio/server.hpp"
@@ -90,6 +91,7 @@ class ChatSockets final : public socketio::Application, public chat::MessageEven
   chat::Presence& presence_;
   core::RateLimiter& typing_limiter_;
   socketio::Server* sio_ = nullptr;
+  core::KeyedCounter per_ip_;  // connected sockets per client IP
   core::ThreadPool fanout_{"fanout", 1};
 };
 
