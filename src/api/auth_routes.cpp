@@ -89,8 +89,17 @@ void Api::logout(const http::Request& req, http::Reply reply) {
 }
 
 void Api::me(const http::Request& req, http::Reply reply) {
-  with_principal(req, std::move(reply), [](const auth::Principal& p, const http::Reply& rep) {
-    rep(http::Response::json(200, user_json(p.user)));
+  // The principal may come from the token cache; read the row itself so
+  // that lastSeen and the rest are current.
+  with_principal(req, std::move(reply), [this](const auth::Principal& p, const http::Reply& rep) {
+    store_.user_by_id(p.user.id, [rep](core::Result<std::optional<store::User>> r) {
+      if (!r) return rep(failure(r.error(), "me"));
+      if (!*r) {
+        return rep(http::Response::error(
+            core::Error::make(core::ErrorCode::unauthorized, "Invalid or expired token")));
+      }
+      rep(http::Response::json(200, user_json(**r)));
+    });
   });
 }
 

@@ -11,15 +11,38 @@
 namespace parley::api {
 
 struct ChatSockets::SocketState {
+  // Holds one of the user's MAX_SOCKETS_PER_USER slots and one of the IP's
+  // MAX_CONNECTIONS_PER_IP slots from authorization until the socket is
+  // gone, whichever way it goes.
+  struct Slots {
+    core::KeyedCounter* per_user = nullptr;
+    core::KeyedCounter* per_ip = nullptr;
+    std::string user, ip;
+    Slots() = default;
+    Slots(const Slots&) = delete;
+    Slots& operator=(const Slots&) = delete;
+    ~Slots() {
+      if (per_user) per_user->decrement(user);
+      if (per_ip) per_ip->decrement(ip);
+    }
+  };
+  Slots slots;
   store::User user;
   auth::Claims claims;
   // Socket thread only.
   bool replaying = true;
   std::vector<std::pair<store::Message, std::shared_ptr<const std::string>>> buffered;
   std::unordered_map<std::string, std::int64_t> replayed_seq;  // per conversation
+  std::optional<store::PendingCursor> replay_after;            // where the next page starts
 };
 
 namespace {
+
+// How often a replay checks whether the socket has room for the next page.
+constexpr auto kReplayPoll = std::chrono::milliseconds(5);
+
+// Live messages held back while a socket's replay runs.
+constexpr std::size_t kMaxBuffered = 1000;
 
 std::string cookie_value(std::string_view header, std::string_view name) {
   while (!header.empty()) {
@@ -124,11 +147,20 @@ void ChatSockets::authorize(const std::shared_ptr<socketio::Socket>& socket,
   accounts_.authenticate(
       token, [this, socket, decide = std::move(decide)](core::Result<auth::Principal> p) mutable {
         if (!p) return decide("unauthorized");
-        if (presence_.connections(p->user.id) >= options_.max_sockets_per_user ||
-            per_ip_.count(socket->handshake().client_ip) >= options_.max_connections_per_ip) {
+        auto st = std::make_shared<SocketState>();
+        // Reserve the slots now, atomically, so simultaneous connects
+        // cannot all pass the check.
+        if (!per_user_.try_increment(p->user.id, options_.max_sockets_per_user)) {
           return decide("too many connections");
         }
-        auto st = std::make_shared<SocketState>();
+        st->slots.per_user = &per_user_;
+        st->slots.user = p->user.id;
+        const std::string& ip = socket->handshake().client_ip;
+        if (!per_ip_.try_increment(ip, options_.max_connections_per_ip)) {
+          return decide("too many connections");
+        }
+        st->slots.per_ip = &per_ip_;
+        st->slots.ip = ip;
         st->user = std::move(p->user);
         st->claims = std::move(p->claims);
         socket->post([socket, st, decide = std::move(decide)] {
@@ -141,7 +173,6 @@ void ChatSockets::authorize(const std::shared_ptr<socketio::Socket>& socket,
 void ChatSockets::on_connect(const std::shared_ptr<socketio::Socket>& socket) {
   SocketState* st = state(socket);
   const std::string& uid = st->user.id;
-  per_ip_.increment(socket->handshake().client_ip);
   socket->join("user:" + uid);
   socket->join("token:" + st->claims.jti);
   if (presence_.connect(uid)) {
@@ -170,36 +201,64 @@ void ChatSockets::on_connect(const std::shared_ptr<socketio::Socket>& socket) {
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::milliseconds(core::now_ms()));
   socket->after(
       std::chrono::duration_cast<std::chrono::milliseconds>(left) + std::chrono::milliseconds(1),
-      [socket] { socket->disconnect(); });
+      [weak = std::weak_ptr<socketio::Socket>(socket)] {
+        if (auto s = weak.lock()) s->disconnect();
+      });
   replay(socket);
 }
 
 void ChatSockets::replay(const std::shared_ptr<socketio::Socket>& socket) {
-  store_.pending_deliveries(
-      state(socket)->user.id, options_.replay_limit,
-      [this, socket](core::Result<std::vector<store::Message>> r) {
-        if (!r) obs::log(obs::Level::error, "pending deliveries: {}", r.error().detail);
-        auto pending = std::make_shared<std::vector<store::Message>>(
-            r ? std::move(*r) : std::vector<store::Message>{});
-        socket->post([this, socket, pending] {
-          SocketState* st = state(socket);
-          for (const auto& m : *pending) {
-            deliver(socket, m, std::make_shared<const std::string>(message_json(m)));
-            auto& seq = st->replayed_seq[m.conversation_id];
-            seq = std::max(seq, m.seq);
-          }
-          st->replaying = false;
-          auto buffered = std::move(st->buffered);
-          st->buffered.clear();
-          for (const auto& [m, json] : buffered) {
-            auto it = st->replayed_seq.find(m.conversation_id);
-            if (it != st->replayed_seq.end() && m.to == st->user.id && m.seq <= it->second) {
-              continue;  // already sent by the replay
-            }
-            deliver(socket, m, json);
-          }
-        });
-      });
+  SocketState* st = state(socket);
+  store_.pending_deliveries(st->user.id, st->replay_after, options_.replay_page,
+                            [this, socket](core::Result<std::vector<store::Message>> r) {
+                              if (!r)
+                                obs::log(obs::Level::error, "pending deliveries: {}",
+                                         r.error().detail);
+                              auto page = std::make_shared<std::vector<store::Message>>(
+                                  r ? std::move(*r) : std::vector<store::Message>{});
+                              socket->post([this, socket, page, failed = !r] {
+                                for (const auto& m : *page) replay_one(socket, m);
+                                // The last page: after it, live messages flow directly.
+                                if (failed || page->size() < options_.replay_page)
+                                  return finish_replay(socket);
+                                // A full page: the next one is fetched once most of this one has
+                                // been written to the peer, so a backlog never floods the socket's
+                                // bounded queue (and a client that does not ack still gets all).
+                                replay_when_drained(socket);
+                              });
+                            });
+}
+
+void ChatSockets::replay_when_drained(const std::shared_ptr<socketio::Socket>& socket) {
+  socket->after(kReplayPoll, [this, weak = std::weak_ptr<socketio::Socket>(socket)] {
+    auto s = weak.lock();
+    if (!s || !s->connected()) return;
+    if (s->backlog() <= options_.replay_page / 2) return replay(s);
+    replay_when_drained(s);
+  });
+}
+
+void ChatSockets::replay_one(const std::shared_ptr<socketio::Socket>& socket,
+                             const store::Message& m) {
+  SocketState* st = state(socket);
+  st->replay_after = store::PendingCursor{m.created_at, m.conversation_id, m.seq};
+  auto& seq = st->replayed_seq[m.conversation_id];
+  seq = std::max(seq, m.seq);
+  deliver(socket, m, std::make_shared<const std::string>(message_json(m)));
+}
+
+void ChatSockets::finish_replay(const std::shared_ptr<socketio::Socket>& socket) {
+  SocketState* st = state(socket);
+  st->replaying = false;
+  auto buffered = std::move(st->buffered);
+  st->buffered.clear();
+  for (const auto& [m, json] : buffered) {
+    auto it = st->replayed_seq.find(m.conversation_id);
+    if (it != st->replayed_seq.end() && m.to == st->user.id && m.seq <= it->second) {
+      continue;  // already sent by the replay
+    }
+    deliver(socket, m, json);
+  }
 }
 
 void ChatSockets::deliver(const std::shared_ptr<socketio::Socket>& socket, const store::Message& m,
@@ -240,7 +299,9 @@ void ChatSockets::deliver_or_buffer(const std::shared_ptr<socketio::Socket>& soc
   SocketState* st = state(socket);
   if (!st) return;
   if (st->replaying) {
-    st->buffered.emplace_back(m, json);
+    // A message to this user is pending in the store too: if the buffer is
+    // full, a later replay page brings it. Sender copies are best effort.
+    if (st->buffered.size() < kMaxBuffered) st->buffered.emplace_back(m, json);
     return;
   }
   deliver(socket, m, json);
@@ -294,7 +355,6 @@ void ChatSockets::broadcast_presence(std::string array_json, std::string except_
 void ChatSockets::on_disconnect(const std::shared_ptr<socketio::Socket>& socket, std::string_view) {
   SocketState* st = state(socket);
   if (!st) return;
-  per_ip_.decrement(socket->handshake().client_ip);
   const std::string uid = st->user.id;
   if (!presence_.disconnect(uid)) return;
   const core::EpochMs now = core::now_ms();

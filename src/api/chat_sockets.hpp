@@ -10,9 +10,11 @@
 //   token, for logout), "presence" (every authenticated socket).
 // - Delivery is at-least-once: a message stays pending until a device of
 //   its recipient acks message:received. On connect, the pending messages
-//   are replayed oldest first; live messages arriving meanwhile wait behind
-//   the replay and are deduplicated by seq, so each conversation reaches a
-//   device in seq order.
+//   are replayed oldest first, a page at a time (the next page once the
+//   previous one is acked), so a backlog never overflows the socket's
+//   bounded queue; live messages arriving meanwhile wait behind the replay
+//   and are deduplicated by seq, so each conversation reaches a device in
+//   seq order.
 // - Presence fan-out: an online/offline change takes one shard lock in
 //   chat::Presence on the I/O thread that caused it; the broadcast to every
 //   socket runs on the fan-out thread, which posts the once-encoded event
@@ -41,7 +43,9 @@ struct ChatSocketOptions {
   std::size_t max_sockets_per_user = 10;
   std::size_t max_connections_per_ip = 1000;
   std::chrono::milliseconds delivery_ack_timeout{30000};
-  std::size_t replay_limit = 5000;  // pending messages replayed per connect
+  // Pending messages are replayed this many at a time; the next page goes
+  // out once this one is acked (or its acks time out).
+  std::size_t replay_page = 100;
 };
 
 class ChatSockets final : public socketio::Application, public chat::MessageEvents {
@@ -76,6 +80,9 @@ class ChatSockets final : public socketio::Application, public chat::MessageEven
   std::string token_of(const socketio::Socket& socket) const;
   void deliver(const std::shared_ptr<socketio::Socket>& socket, const store::Message& m,
                const std::shared_ptr<const std::string>& json);
+  void replay_one(const std::shared_ptr<socketio::Socket>& socket, const store::Message& m);
+  void finish_replay(const std::shared_ptr<socketio::Socket>& socket);
+  void replay_when_drained(const std::shared_ptr<socketio::Socket>& socket);
   void deliver_or_buffer(const std::shared_ptr<socketio::Socket>& socket, const store::Message& m,
                          const std::shared_ptr<const std::string>& json);
   void replay(const std::shared_ptr<socketio::Socket>& socket);
@@ -91,7 +98,8 @@ class ChatSockets final : public socketio::Application, public chat::MessageEven
   chat::Presence& presence_;
   core::RateLimiter& typing_limiter_;
   socketio::Server* sio_ = nullptr;
-  core::KeyedCounter per_ip_;  // connected sockets per client IP
+  core::KeyedCounter per_user_;  // sockets per user, authorized or connected
+  core::KeyedCounter per_ip_;    // sockets per client IP, likewise
   core::ThreadPool fanout_{"fanout", 1};
 };
 

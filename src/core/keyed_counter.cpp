@@ -18,6 +18,18 @@ std::size_t KeyedCounter::increment(const std::string& key) {
   return ++s.counts[key];
 }
 
+bool KeyedCounter::try_increment(const std::string& key, std::size_t limit) {
+  Shard& s = shard(key);
+  std::lock_guard lock(s.mutex);
+  auto& n = s.counts[key];
+  if (n >= limit) {
+    if (n == 0) s.counts.erase(key);
+    return false;
+  }
+  ++n;
+  return true;
+}
+
 std::size_t KeyedCounter::decrement(const std::string& key) {
   Shard& s = shard(key);
   std::lock_guard lock(s.mutex);

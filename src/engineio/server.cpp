@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 
 #include <deque>
+#include <list>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -186,8 +187,18 @@ class WsTransport : public std::enable_shared_from_this<WsTransport> {
   void write(std::string data, bool binary);
   // Close after the queued frames are written.
   void close();
+  // Closes the TCP connection now, dropping what is queued (a peer that
+  // does not read would never let a graceful close finish).
+  void abort() {
+    closed_ = true;
+    queue_.clear();
+    queued_bytes_ = 0;
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().close(ignored);
+  }
   bool writing() const { return writing_; }
   std::size_t queued() const { return queue_.size(); }
+  std::size_t queued_bytes() const { return queued_bytes_; }
 
  private:
   void do_read();
@@ -198,6 +209,7 @@ class WsTransport : public std::enable_shared_from_this<WsTransport> {
   beast::flat_buffer buffer_;
   std::weak_ptr<SessionImpl> session_;
   std::deque<std::pair<std::string, bool>> queue_;
+  std::size_t queued_bytes_ = 0;
   bool writing_ = false;
   bool closing_ = false;
   bool closed_ = false;
@@ -218,14 +230,23 @@ class SessionImpl final : public Session, public std::enable_shared_from_this<Se
   const std::string& id() const override { return sid_; }
   const Handshake& handshake() const override { return hs_; }
   bool closed() const override { return closed_; }
+  std::size_t backlog() const override {
+    return queue_.size() + (transport_ws_ ? transport_ws_->queued() : 0);
+  }
   bool send(std::string data, bool binary) override {
     return enqueue(Packet{PacketType::message, std::move(data), binary});
   }
   void close(std::string_view reason) override { close_now(reason, false); }
   void after(std::chrono::milliseconds delay, std::function<void()> fn) override {
-    auto timer = std::make_shared<asio::steady_timer>(ctx_, delay);
-    timer->async_wait([self = shared_from_this(), timer, fn = std::move(fn)](beast::error_code ec) {
-      if (!ec && !self->closed_) fn();
+    if (closed_) return;
+    // Kept in timers_ so that close() cancels them: a pending timer must not
+    // keep a closed session (and what its function holds) alive.
+    timers_.emplace_front(ctx_, delay);
+    auto it = timers_.begin();
+    it->async_wait([self = shared_from_this(), it, fn = std::move(fn)](beast::error_code ec) {
+      if (ec || self->closed_) return;  // cancelled by close(), which clears timers_
+      self->timers_.erase(it);
+      fn();
     });
   }
   void post(std::function<void()> fn) override {
@@ -254,7 +275,14 @@ class SessionImpl final : public Session, public std::enable_shared_from_this<Se
     if (closed_) return false;
     queue_bytes_ += p.data.size() + 1;
     queue_.push_back(std::move(p));
-    if (queue_.size() > srv_->opt.max_queue_packets || queue_bytes_ > srv_->opt.max_queue_bytes) {
+    // Whatever waits for this peer counts: packets queued here (polling)
+    // and frames handed to the WebSocket writer but not yet written.
+    std::size_t packets = queue_.size(), bytes = queue_bytes_;
+    if (transport_ws_) {
+      packets += transport_ws_->queued();
+      bytes += transport_ws_->queued_bytes();
+    }
+    if (packets > srv_->opt.max_queue_packets || bytes > srv_->opt.max_queue_bytes) {
       srv_->slow_consumers->inc();
       close_now("slow consumer", false);
       return false;
@@ -347,6 +375,7 @@ class SessionImpl final : public Session, public std::enable_shared_from_this<Se
   std::shared_ptr<WsTransport> probe_;         // during an upgrade
   asio::steady_timer ping_timer_;
   asio::steady_timer noop_timer_;
+  std::list<asio::steady_timer> timers_;  // after(); cancelled on close
   std::uint64_t ping_gen_ = 0;
   bool waiting_pong_ = false;
   bool closed_ = false;
@@ -393,6 +422,7 @@ void WsTransport::do_read() {
 
 void WsTransport::write(std::string data, bool binary) {
   if (closed_ || closing_) return;
+  queued_bytes_ += data.size();
   queue_.emplace_back(std::move(data), binary);
   if (stream_.is_open()) do_write();
 }
@@ -408,10 +438,13 @@ void WsTransport::do_write() {
   stream_.async_write(asio::buffer(queue_.front().first),
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                         self->writing_ = false;
+                        if (self->queue_.empty()) return;  // aborted meanwhile
+                        self->queued_bytes_ -= self->queue_.front().first.size();
                         self->queue_.pop_front();
                         if (ec) {
                           self->closed_ = true;
                           self->queue_.clear();
+                          self->queued_bytes_ = 0;
                           beast::error_code ignored;
                           beast::get_lowest_layer(self->stream_).socket().close(ignored);
                           return;
@@ -552,6 +585,7 @@ void SessionImpl::close_now(std::string_view reason, bool by_client) {
   closed_ = true;
   ping_timer_.cancel();
   noop_timer_.cancel();
+  for (auto& t : timers_) t.cancel();  // their handlers see closed_ and return
   srv_->forget(sid_);
   if (poll_) {
     std::vector<Packet> out(std::make_move_iterator(queue_.begin()),
@@ -563,10 +597,11 @@ void SessionImpl::close_now(std::string_view reason, bool by_client) {
   if (transport_ws_) {
     if (reason == "slow consumer") {
       queue_.clear();  // it would never be read
+      transport_ws_->abort();
     } else {
       flush();  // e.g. a DISCONNECT packet queued just before
+      transport_ws_->close();
     }
-    transport_ws_->close();
   }
   if (probe_) probe_->close();
   if (auto h = std::move(handler_)) h->on_close(reason);

@@ -45,6 +45,9 @@ class Session {
   // Session thread. Closes the session; the handler hears on_close once.
   virtual void close(std::string_view reason) = 0;
   virtual bool closed() const = 0;
+  // Session thread. Packets queued for the peer and not yet written to it
+  // (polling: not yet fetched by a GET).
+  virtual std::size_t backlog() const = 0;
   // Session thread. Runs `fn` after `delay` on the session thread (unless the
   // session is gone by then).
   virtual void after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;

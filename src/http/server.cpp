@@ -87,6 +87,9 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
     metric_not_found = m.route("(unmatched)");
     metric_preflight = m.route("(preflight)");
     metric_bad = m.route("(bad request)");
+    max_body_limit = opt.body_limit;
+    for (const auto& [path, limit] : opt.body_limits)
+      max_body_limit = std::max(max_body_limit, limit);
     route_metric.emplace("(upgrade)", m.route("(upgrade)"));
     refused = &m.counter("parley_http_connections_refused_total",
                          "Connections closed at accept: over MAX_CONNECTIONS.");
@@ -112,6 +115,7 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   std::size_t metric_not_found = 0, metric_preflight = 0, metric_bad = 0;
   obs::Counter* refused = nullptr;
   std::vector<std::pair<std::string, std::shared_ptr<UpgradeHandler>>> upgrades;  // start-up only
+  std::size_t max_body_limit = 0;
   tcp::acceptor acceptor;  // io.at(0)'s thread only, after start
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> open{0};
@@ -158,7 +162,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     busy_ = false;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(opt().header_limit));
-    parser_->body_limit(opt().body_limit);
+    // The largest limit of any path until the target is known (Beast checks
+    // Content-Length against it as soon as the head is parsed).
+    parser_->body_limit(srv_->max_body_limit);
     stream_.expires_after(first_ ? opt().headers_timeout : opt().keepalive_timeout);
     bhttp::async_read_header(
         stream_, buffer_, *parser_,

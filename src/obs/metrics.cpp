@@ -9,12 +9,18 @@ Metrics::Metrics() {
 }
 
 Counter& Metrics::counter(std::string name, std::string help) {
+  for (const auto& n : named_) {
+    if (n.name == name && n.counter) return *n.counter;  // one series per name
+  }
   Counter& c = counters_.emplace_back();
   named_.push_back({std::move(name), std::move(help), "counter", &c, nullptr});
   return c;
 }
 
 Gauge& Metrics::gauge(std::string name, std::string help) {
+  for (const auto& n : named_) {
+    if (n.name == name && n.gauge) return *n.gauge;
+  }
   Gauge& g = gauges_.emplace_back();
   named_.push_back({std::move(name), std::move(help), "gauge", nullptr, &g});
   return g;

@@ -31,7 +31,8 @@ class Metrics {
  public:
   Metrics();
 
-  // Start-up only. The returned references stay valid for the process.
+  // Start-up only. The returned references stay valid for the process; a
+  // name registered twice gives the same metric (one series per name).
   Counter& counter(std::string name, std::string help);
   Gauge& gauge(std::string name, std::string help);
   // Start-up only. `collect` renders extra metric lines at each scrape (for

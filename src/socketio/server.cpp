@@ -107,7 +107,7 @@ class Connection final : public engineio::SessionHandler,
         auto it = sockets_.find(p.nsp);
         if (it == sockets_.end()) return fail();  // an event before CONNECT
         if (p.attachments != attachments.size()) return fail();
-        if (p.type == PacketType::binary_event && !placeholders_valid(p.data, p.attachments)) {
+        if (!placeholders_valid(p.data, p.attachments)) {
           return fail();  // a placeholder naming an attachment that was not sent
         }
         Event e;
@@ -124,6 +124,9 @@ class Connection final : public engineio::SessionHandler,
       case PacketType::binary_ack: {
         auto it = sockets_.find(p.nsp);
         if (it == sockets_.end()) return fail();
+        if (p.attachments != attachments.size() || !placeholders_valid(p.data, p.attachments)) {
+          return fail();
+        }
         auto& acks = it->second->acks_;
         auto ack = acks.find(*p.id);
         if (ack == acks.end()) return;  // late (timed out) or unknown: ignored

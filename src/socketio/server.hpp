@@ -53,6 +53,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
   // The CONNECT payload ("{}" when none).
   const std::string& auth_json() const { return auth_json_; }
   bool connected() const { return connected_; }
+  // Session thread: packets waiting to be written to this socket's peer.
+  std::size_t backlog() const { return session_->backlog(); }
 
   // Application state, set by the application (session thread).
   std::shared_ptr<void> data;

@@ -127,6 +127,13 @@ struct ConversationSummary {
   EpochMs updated_at = 0;
 };
 
+// Position in a user's pending deliveries (keyset paging).
+struct PendingCursor {
+  EpochMs created_at = 0;
+  std::string conversation_id;
+  std::int64_t seq = 0;
+};
+
 struct ReadRequest {
   std::string caller_id;
   std::string target_id;                // a conversation id or the peer's user id
@@ -197,11 +204,11 @@ class Store {
   // (never down). Returns whether it moved (a receipt mark was written).
   virtual void mark_delivered(std::string conversation_id, std::string user_id,
                               std::int64_t up_to_seq, EpochMs at, Callback<bool> done) = 0;
-  // Messages to `user_id` past their delivered cursor, per conversation in
-  // seq order, conversations by their oldest pending message; at most
-  // `limit` in all.
-  virtual void pending_deliveries(std::string user_id, std::size_t limit,
-                                  Callback<std::vector<Message>> done) = 0;
+  // Messages to `user_id` past their delivered cursor, ordered by
+  // (created_at, conversation, seq) (so each conversation in seq order),
+  // starting after `after` when given; at most `limit`.
+  virtual void pending_deliveries(std::string user_id, std::optional<PendingCursor> after,
+                                  std::size_t limit, Callback<std::vector<Message>> done) = 0;
   // The direct conversation of a pair, if they have one.
   virtual void conversation_between(std::string a, std::string b,
                                     Callback<std::optional<std::string>> done) = 0;

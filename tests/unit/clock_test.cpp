@@ -121,7 +121,7 @@ TEST(ToIso8601, MatchesChronoAcrossTheRange) {
     const auto day = chr::floor<chr::days>(tp);
     const chr::year_month_day ymd{day};
     const chr::hh_mm_ss hms{tp - day};
-    char expected[32];
+    char expected[64];
     std::snprintf(expected, sizeof expected, "%04d-%02u-%02u%c%02d:%02d:%02d.%03dZ",
                   static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
                   static_cast<unsigned>(ymd.day()), 'T', static_cast<int>(hms.hours().count()),

@@ -551,9 +551,10 @@ void SqliteStore::mark_delivered(std::string conversation_id, std::string user_i
       });
 }
 
-void SqliteStore::pending_deliveries(std::string user_id, std::size_t limit,
-                                     Callback<std::vector<Message>> done) {
-  read([me = std::move(user_id), limit, done = std::move(done)](Connection* conn) {
+void SqliteStore::pending_deliveries(std::string user_id, std::optional<PendingCursor> after,
+                                     std::size_t limit, Callback<std::vector<Message>> done) {
+  read([me = std::move(user_id), after = std::move(after), limit,
+        done = std::move(done)](Connection* conn) {
     if (!conn) return done(core::fail(closed_error()));
     Connection& db = *conn;
     static const std::string sql = fmt::format(
@@ -562,10 +563,15 @@ void SqliteStore::pending_deliveries(std::string user_id, std::size_t limit,
         "JOIN conversations c ON c.id = mine.conversation_id AND c.last_seq > mine.delivered_seq "
         "JOIN messages m ON m.conversation_id = mine.conversation_id "
         "AND m.seq > mine.delivered_seq AND m.sender_id <> mine.user_id "
-        "WHERE mine.user_id = ? ORDER BY m.created_at, m.conversation_id, m.seq LIMIT ?");
+        "WHERE mine.user_id = ?1 AND (m.created_at, m.conversation_id, m.seq) > (?2, ?3, ?4) "
+        "ORDER BY m.created_at, m.conversation_id, m.seq LIMIT ?5");
     auto st = db.prepare(sql.c_str());
     if (!st) return done(core::fail(db_error(db, "prepare pending")));
-    st->bind(1, me).bind(2, static_cast<std::int64_t>(limit));
+    st->bind(1, me)
+        .bind(2, after ? after->created_at : std::int64_t{-1})
+        .bind(3, after ? std::string_view(after->conversation_id) : std::string_view())
+        .bind(4, after ? after->seq : std::int64_t{0})
+        .bind(5, static_cast<std::int64_t>(limit));
     std::vector<Message> out;
     int rc = 0;
     while ((rc = st->step()) == SQLITE_ROW) {
