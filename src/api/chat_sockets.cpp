@@ -331,10 +331,7 @@ void ChatSockets::messages_read(const store::ReadOutcome& outcome, const std::st
                        w.Key("readerId");
                        write_string(w, reader_id);
                        w.Key("upTo");
-                       if (outcome.up_to_id)
-                         write_string(w, *outcome.up_to_id);
-                       else
-                         w.Null();
+                       write_optional(w, outcome.up_to_id);
                        w.Key("readAt");
                        write_string(w, core::to_iso8601(outcome.read_at));
                        w.EndObject();
@@ -437,17 +434,7 @@ void ChatSockets::on_read(const std::shared_ptr<socketio::Socket>& socket, socke
       w.StartObject();
       w.Key("ok");
       w.Bool(true);
-      w.Key("conversationId");
-      write_string(w, r->conversation_id);
-      w.Key("upTo");
-      if (r->up_to_id)
-        write_string(w, *r->up_to_id);
-      else
-        w.Null();
-      w.Key("readAt");
-      write_string(w, core::to_iso8601(r->read_at));
-      w.Key("count");
-      w.Int64(r->count);
+      write_read_members(w, *r);
       w.EndObject();
       w.EndArray();
       out = take(buf);

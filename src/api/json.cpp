@@ -58,6 +58,34 @@ void write_string(JsonWriter& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
+void write_optional(JsonWriter& w, const std::optional<std::string>& s) {
+  if (s)
+    write_string(w, *s);
+  else
+    w.Null();
+}
+
+void write_optional_time(JsonWriter& w, const std::optional<core::EpochMs>& ms) {
+  if (ms)
+    write_string(w, core::to_iso8601(*ms));
+  else
+    w.Null();
+}
+
+void write_read_members(JsonWriter& w, const store::ReadOutcome& r) {
+  w.Key("conversationId");
+  if (r.conversation_id.empty())
+    w.Null();
+  else
+    write_string(w, r.conversation_id);
+  w.Key("upTo");
+  write_optional(w, r.up_to_id);
+  w.Key("readAt");
+  write_string(w, core::to_iso8601(r.read_at));
+  w.Key("count");
+  w.Int64(r.count);
+}
+
 void write_user(JsonWriter& w, const store::User& u, std::optional<bool> online) {
   w.StartObject();
   w.Key("_id");
@@ -67,17 +95,11 @@ void write_user(JsonWriter& w, const store::User& u, std::optional<bool> online)
   w.Key("email");
   write_string(w, u.email);
   w.Key("avatar");
-  if (u.avatar)
-    write_string(w, *u.avatar);
-  else
-    w.Null();
+  write_optional(w, u.avatar);
   w.Key("createdAt");
   write_string(w, core::to_iso8601(u.created_at));
   w.Key("lastSeen");
-  if (u.last_seen)
-    write_string(w, core::to_iso8601(*u.last_seen));
-  else
-    w.Null();
+  write_optional_time(w, u.last_seen);
   if (online) {
     w.Key("online");
     w.Bool(*online);
@@ -111,17 +133,11 @@ void write_message(JsonWriter& w, const store::Message& m) {
   w.Key("delivered");
   w.Bool(m.delivered_at.has_value());
   w.Key("deliveredAt");
-  if (m.delivered_at)
-    write_string(w, core::to_iso8601(*m.delivered_at));
-  else
-    w.Null();
+  write_optional_time(w, m.delivered_at);
   w.Key("read");
   w.Bool(m.read_at.has_value());
   w.Key("readAt");
-  if (m.read_at)
-    write_string(w, core::to_iso8601(*m.read_at));
-  else
-    w.Null();
+  write_optional_time(w, m.read_at);
   if (m.temp_id) {
     w.Key("tempId");
     write_string(w, *m.temp_id);

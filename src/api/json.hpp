@@ -30,6 +30,13 @@ std::optional<std::string> string_member(const rapidjson::Value& obj, const char
                                          core::Error& err);
 
 void write_string(JsonWriter& w, std::string_view s);
+// A string, or null.
+void write_optional(JsonWriter& w, const std::optional<std::string>& s);
+// An ISO 8601 timestamp, or null.
+void write_optional_time(JsonWriter& w, const std::optional<core::EpochMs>& ms);
+// The members conversationId, upTo, readAt, count of a read answer (inside
+// an object the caller opened).
+void write_read_members(JsonWriter& w, const store::ReadOutcome& r);
 void write_user(JsonWriter& w, const store::User& u, std::optional<bool> online = std::nullopt);
 std::string user_json(const store::User& u);
 void write_message(JsonWriter& w, const store::Message& m);

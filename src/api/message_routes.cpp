@@ -98,20 +98,7 @@ void Api::mark_read(const http::Request& req, http::Reply reply) {
           rapidjson::StringBuffer buf;
           JsonWriter w(buf);
           w.StartObject();
-          w.Key("conversationId");
-          if (r->conversation_id.empty())
-            w.Null();
-          else
-            write_string(w, r->conversation_id);
-          w.Key("upTo");
-          if (r->up_to_id)
-            write_string(w, *r->up_to_id);
-          else
-            w.Null();
-          w.Key("readAt");
-          write_string(w, core::to_iso8601(r->read_at));
-          w.Key("count");
-          w.Int64(r->count);
+          write_read_members(w, *r);
           w.EndObject();
           rep(http::Response::json(200, take(buf)));
         });
