@@ -1,6 +1,7 @@
 #include "engineio/codec.hpp"
 
 #include <array>
+#include <cstdint>
 
 namespace parley::engineio {
 
@@ -8,10 +9,13 @@ namespace {
 
 constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-constexpr std::array<signed char, 256> make_b64_table() {
-  std::array<signed char, 256> t{};
-  for (auto& v : t) v = -1;
-  for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(kB64[i])] = static_cast<signed char>(i);
+constexpr std::uint8_t kNotB64 = 0xFF;
+
+constexpr std::array<std::uint8_t, 256> make_b64_table() {
+  std::array<std::uint8_t, 256> t{};
+  for (auto& v : t) v = kNotB64;
+  for (int i = 0; i < 64; ++i)
+    t[static_cast<unsigned char>(kB64[i])] = static_cast<std::uint8_t>(i);
   return t;
 }
 constexpr auto kB64Table = make_b64_table();
@@ -120,9 +124,9 @@ std::optional<std::string> base64_decode(std::string_view text) {
   unsigned acc = 0;
   int bits = 0;
   for (char c : text) {
-    const int v = kB64Table[static_cast<unsigned char>(c)];
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6U) | static_cast<unsigned>(v);
+    const std::uint8_t v = kB64Table[static_cast<unsigned char>(c)];
+    if (v == kNotB64) return std::nullopt;
+    acc = (acc << 6U) | v;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;

@@ -143,7 +143,7 @@ class WsTransport;
 class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
  public:
   Impl(Options o, net::IoPool& pool, obs::Metrics& m, HandlerFactory f)
-      : opt(std::move(o)),
+      : opt(o),
         io(pool),
         factory(std::move(f)),
         sessions_gauge(&m.gauge("parley_eio_sessions", "Open Engine.IO sessions.")),
@@ -153,8 +153,7 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
                                    "Sessions closed for a malformed or oversized packet.")) {}
 
   void handle_polling(const http::Request& req, const http::Reply& reply);
-  void handle_upgrade(tcp::socket socket, http::UpgradeRequest req, beast::flat_buffer buffer,
-                      std::string client_ip);
+  void handle_upgrade(tcp::socket socket, http::UpgradeRequest req, std::string client_ip);
   std::shared_ptr<SessionImpl> find(const std::string& sid);
   std::shared_ptr<SessionImpl> create(asio::io_context& ctx, Handshake hs, bool websocket);
   void forget(const std::string& sid);
@@ -178,7 +177,8 @@ class WsTransport : public std::enable_shared_from_this<WsTransport> {
   // Completes the WebSocket handshake, then closes at once (a second
   // WebSocket for a session that already has one).
   void accept_and_close(http::UpgradeRequest req) {
-    stream_.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
+    req_ = std::move(req);  // kept alive until the handshake completes
+    stream_.async_accept(req_, [self = shared_from_this()](beast::error_code ec) {
       if (ec) return;
       self->do_close();
     });
@@ -206,6 +206,7 @@ class WsTransport : public std::enable_shared_from_this<WsTransport> {
   void do_close();
 
   ws::stream<beast::tcp_stream> stream_;
+  http::UpgradeRequest req_;  // the upgrade request, until the handshake is done
   beast::flat_buffer buffer_;
   std::weak_ptr<SessionImpl> session_;
   std::deque<std::pair<std::string, bool>> queue_;
@@ -262,8 +263,8 @@ class SessionImpl final : public Session, public std::enable_shared_from_this<Se
   // Session thread: after creation.
   void open(bool websocket, std::shared_ptr<WsTransport> ws, std::optional<http::Reply> reply);
   void on_poll_get(http::Reply reply);
-  void on_poll_post(std::string body, http::Reply reply);
-  void on_ws_frame(WsTransport* from, std::string data, bool binary);
+  void on_poll_post(const std::string& body, const http::Reply& reply);
+  void on_ws_frame(WsTransport* from, const std::string& data, bool binary);
   void on_ws_closed(WsTransport* from);
   void begin_probe(std::shared_ptr<WsTransport> ws) { probe_ = std::move(ws); }
   void on_ws_drained(WsTransport* from) {
@@ -393,7 +394,9 @@ void WsTransport::start(std::weak_ptr<SessionImpl> session, http::UpgradeRequest
   t.idle_timeout = ws::stream_base::none();
   t.keep_alive_pings = false;
   stream_.set_option(t);
-  stream_.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
+  req_ = std::move(req);
+  stream_.async_accept(req_, [self = shared_from_this()](beast::error_code ec) {
+    self->req_ = {};
     if (ec) {
       if (auto s = self->session_.lock()) s->on_ws_closed(self.get());
       return;
@@ -415,7 +418,7 @@ void WsTransport::do_read() {
     std::string data = beast::buffers_to_string(self->buffer_.data());
     self->buffer_.consume(self->buffer_.size());
     if (self->buffer_.capacity() > 16384) self->buffer_.shrink_to_fit();
-    s->on_ws_frame(self.get(), std::move(data), binary);
+    s->on_ws_frame(self.get(), data, binary);
     if (!self->closed_) self->do_read();
   });
 }
@@ -514,7 +517,7 @@ void SessionImpl::on_poll_get(http::Reply reply) {
   }
 }
 
-void SessionImpl::on_poll_post(std::string body, http::Reply reply) {
+void SessionImpl::on_poll_post(const std::string& body, const http::Reply& reply) {
   if (closed_) return reply(error_response(EioError::unknown_sid));
   if (transport_ws_) return reply(error_response(EioError::bad_request));
   if (body.size() > srv_->opt.max_payload) {
@@ -540,7 +543,7 @@ void SessionImpl::on_poll_post(std::string body, http::Reply reply) {
   reply(std::move(ok));
 }
 
-void SessionImpl::on_ws_frame(WsTransport* from, std::string data, bool binary) {
+void SessionImpl::on_ws_frame(WsTransport* from, const std::string& data, bool binary) {
   if (closed_) return;
   std::optional<Packet> p;
   if (binary)
@@ -656,15 +659,14 @@ void Server::Impl::handle_polling(const http::Request& req, const http::Reply& r
   if (req.method == "GET") {
     asio::post(s->context(), [s, reply] { s->on_poll_get(reply); });
   } else if (req.method == "POST") {
-    asio::post(s->context(),
-               [s, body = req.body, reply]() mutable { s->on_poll_post(std::move(body), reply); });
+    asio::post(s->context(), [s, body = req.body, reply] { s->on_poll_post(body, reply); });
   } else {
     reply(error_response(EioError::bad_request));
   }
 }
 
 void Server::Impl::handle_upgrade(tcp::socket socket, http::UpgradeRequest req,
-                                  beast::flat_buffer /*buffer*/, std::string client_ip) {
+                                  std::string client_ip) {
   const std::string target(req.target());
   const auto q = target.find('?');
   const std::string query = q == std::string::npos ? std::string() : target.substr(q + 1);
@@ -709,10 +711,11 @@ namespace {
 class UpgradeAdapter final : public http::UpgradeHandler {
  public:
   explicit UpgradeAdapter(std::shared_ptr<Server::Impl> impl) : impl_(std::move(impl)) {}
-  void upgrade(tcp::socket socket, http::UpgradeRequest request, beast::flat_buffer buffer,
-               std::string client_ip) override {
-    impl_->handle_upgrade(std::move(socket), std::move(request), std::move(buffer),
-                          std::move(client_ip));
+  // A WebSocket client sends nothing before the 101 answer, so `buffer`
+  // holds no frames to pass on.
+  void upgrade(tcp::socket socket, http::UpgradeRequest request,
+               const beast::flat_buffer& /*buffer*/, std::string client_ip) override {
+    impl_->handle_upgrade(std::move(socket), std::move(request), std::move(client_ip));
   }
 
  private:
@@ -723,12 +726,12 @@ class UpgradeAdapter final : public http::UpgradeHandler {
 // --- Server -----------------------------------------------------------------
 
 Server::Server(Options options, net::IoPool& io, obs::Metrics& metrics, HandlerFactory factory)
-    : impl_(std::make_shared<Impl>(std::move(options), io, metrics, std::move(factory))) {}
+    : impl_(std::make_shared<Impl>(options, io, metrics, std::move(factory))) {}
 
 Server::~Server() = default;
 
 void Server::mount(http::Router& router, const std::string& path) {
-  router.add("*", path, [impl = impl_](const http::Request& req, http::Reply reply) {
+  router.add("*", path, [impl = impl_](const http::Request& req, const http::Reply& reply) {
     impl->handle_polling(req, reply);
   });
 }

@@ -222,7 +222,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     srv_->metrics.record_request(srv_->metric_for("(upgrade)"), 101, 0);
     stream_.expires_never();
     auto req = parser_->release();
-    handler.upgrade(stream_.release_socket(), std::move(req), std::move(buffer_), peer_ip_);
+    handler.upgrade(stream_.release_socket(), std::move(req), buffer_, peer_ip_);
   }
 
   void read_body() {

@@ -19,7 +19,7 @@ class UpgradeHandler {
   // Runs on the connection's I/O thread and takes over the socket; `buffer`
   // holds any bytes read past the request head.
   virtual void upgrade(boost::asio::ip::tcp::socket socket, UpgradeRequest request,
-                       boost::beast::flat_buffer buffer, std::string client_ip) = 0;
+                       const boost::beast::flat_buffer& buffer, std::string client_ip) = 0;
 };
 
 }  // namespace parley::http

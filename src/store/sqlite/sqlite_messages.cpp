@@ -10,7 +10,6 @@ namespace parley::store::sqlite {
 
 using detail::closed_error;
 using detail::db_error;
-using detail::kUserColumns;
 using detail::read_user;
 
 namespace {

@@ -19,7 +19,8 @@ using detail::read_user;
 
 SqliteStore::SqliteStore(SqliteOptions options) : options_(std::move(options)) {}
 
-tl::expected<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(SqliteOptions options) {
+tl::expected<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(
+    const SqliteOptions& options) {
   namespace fs = std::filesystem;
   const fs::path parent = fs::path(options.path).parent_path();
   if (!parent.empty()) {

@@ -39,7 +39,7 @@ class SqliteStore final : public Store {
  public:
   // Opens the database, applies migrations and starts the threads.
   // Returns an error text when the database cannot be opened or migrated.
-  static tl::expected<std::unique_ptr<SqliteStore>, std::string> open(SqliteOptions options);
+  static tl::expected<std::unique_ptr<SqliteStore>, std::string> open(const SqliteOptions& options);
   ~SqliteStore() override;
 
   void create_user(NewUser user, Callback<User> done) override;
