@@ -102,21 +102,26 @@ void Accounts::login(const std::string& email, std::string password, Callback<Se
 }
 
 void Accounts::authenticate(const std::string& token, Callback<Principal> done) {
-  auto claims = jwt_.verify(token, core::now_ms() / 1000);
+  const std::int64_t now_s = core::now_ms() / 1000;
+  if (auto hit = cache_.find(token, now_s)) {
+    Claims c;
+    c.sub = hit->user.id;
+    c.exp = hit->exp;
+    c.jti = std::move(hit->jti);
+    return done(Principal{std::move(hit->user), std::move(c)});
+  }
+  auto claims = jwt_.verify(token, now_s);
   if (!claims) return done(core::fail(std::move(claims.error())));
   if (cache_.revoked_here(claims->jti)) return done(core::fail(unauthorized("token revoked")));
-  if (auto user = cache_.find(claims->jti); user && user->id == claims->sub) {
-    return done(Principal{std::move(*user), std::move(*claims)});
-  }
   std::string sub = claims->sub;
   std::string jti = claims->jti;
   store_.check_token(std::move(sub), std::move(jti),
-                     [this, c = std::move(*claims),
+                     [this, token, c = std::move(*claims),
                       done = std::move(done)](core::Result<store::TokenCheck> r) mutable {
                        if (!r) return done(core::fail(std::move(r.error())));
                        if (!r->user) return done(core::fail(unauthorized("user gone")));
                        if (r->revoked) return done(core::fail(unauthorized("token revoked")));
-                       cache_.insert(c.jti, *r->user);
+                       cache_.insert(token, TokenCache::Hit{*r->user, c.jti, c.exp});
                        if (cache_.revoked_here(c.jti)) {
                          return done(core::fail(unauthorized("token revoked")));
                        }

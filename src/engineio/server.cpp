@@ -380,6 +380,7 @@ class SessionImpl final : public Session, public std::enable_shared_from_this<Se
   std::uint64_t ping_gen_ = 0;
   bool waiting_pong_ = false;
   bool closed_ = false;
+  bool lingering_ = false;  // closed, kept registered for one last poll
 };
 
 // --- WsTransport ---------------------------------------------------------
@@ -495,6 +496,16 @@ void SessionImpl::open(bool websocket, std::shared_ptr<WsTransport> ws,
 }
 
 void SessionImpl::on_poll_get(http::Reply reply) {
+  if (closed_ && lingering_) {
+    // The last poll of a closed session: what was queued, then "1".
+    lingering_ = false;
+    noop_timer_.cancel();
+    std::vector<Packet> out(std::make_move_iterator(queue_.begin()),
+                            std::make_move_iterator(queue_.end()));
+    queue_.clear();
+    srv_->forget(sid_);
+    return reply(text_response(encode_payload(out)));
+  }
   if (closed_) return reply(error_response(EioError::unknown_sid));
   if (transport_ws_) return reply(error_response(EioError::bad_request));
   if (poll_) {
@@ -589,7 +600,23 @@ void SessionImpl::close_now(std::string_view reason, bool by_client) {
   ping_timer_.cancel();
   noop_timer_.cancel();
   for (auto& t : timers_) t.cancel();  // their handlers see closed_ and return
-  srv_->forget(sid_);
+  const bool linger = !transport_ws_ && !poll_ && !queue_.empty() && !by_client &&
+                      reason != "slow consumer" && reason != "ping timeout";
+  if (linger) {
+    // Polling with packets queued (say a DISCONNECT) and no GET to carry
+    // them: keep the sid until the client's next poll collects them and the
+    // close packet, or a ping timeout passes.
+    lingering_ = true;
+    queue_.push_back(Packet{PacketType::close, {}, false});
+    noop_timer_.expires_after(srv_->opt.ping_timeout);
+    noop_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || !self->lingering_) return;
+      self->lingering_ = false;
+      self->srv_->forget(self->sid_);
+    });
+  } else {
+    srv_->forget(sid_);
+  }
   if (poll_) {
     std::vector<Packet> out(std::make_move_iterator(queue_.begin()),
                             std::make_move_iterator(queue_.end()));
