@@ -34,12 +34,23 @@ struct ChatSockets::SocketState {
   std::vector<std::pair<store::Message, std::shared_ptr<const std::string>>> buffered;
   std::unordered_map<std::string, std::int64_t> replayed_seq;  // per conversation
   std::optional<store::PendingCursor> replay_after;            // where the next page starts
+  // Typing indicators to each peer, kept in order: the peer's conversation
+  // id once known, and the indicators waiting for its lookup.
+  struct TypingPeer {
+    std::optional<std::string> conversation_id;
+    bool lookup_in_flight = false;
+    std::vector<bool> waiting;
+  };
+  std::unordered_map<std::string, TypingPeer> typing;
 };
 
 namespace {
 
 // How often a replay checks whether the socket has room for the next page.
 constexpr auto kReplayPoll = std::chrono::milliseconds(5);
+
+// Peers whose typing state a socket remembers (bounded per socket).
+constexpr std::size_t kMaxTypingPeers = 256;
 
 // Live messages held back while a socket's replay runs.
 constexpr std::size_t kMaxBuffered = 1000;
@@ -452,24 +463,39 @@ void ChatSockets::on_typing(const std::shared_ptr<socketio::Socket>& socket, soc
   const auto it = payload->FindMember("isTyping");
   const bool typing = it != payload->MemberEnd() && it->value.IsBool() && it->value.GetBool();
   if (!typing_limiter_.take(st->user.id).allowed) return;  // relayed, not stored: drop extras
+  if (st->typing.size() > kMaxTypingPeers) st->typing.clear();
+  auto& peer = st->typing[*to];
+  if (peer.conversation_id) return emit_typing(st->user.id, *to, peer.conversation_id, typing);
+  peer.waiting.push_back(typing);
+  if (peer.lookup_in_flight) return;  // sent in order when the lookup answers
+  peer.lookup_in_flight = true;
   store_.conversation_between(
-      st->user.id, *to,
-      [this, from = st->user.id, to = *to, typing](core::Result<std::optional<std::string>> conv) {
-        if (!sio_) return;
-        sio_->emit_to_room("user:" + to, event_json("typing", [&](JsonWriter& w) {
-                             w.StartObject();
-                             w.Key("from");
-                             write_string(w, from);
-                             w.Key("conversationId");
-                             if (conv && *conv)
-                               write_string(w, **conv);
-                             else
-                               w.Null();
-                             w.Key("isTyping");
-                             w.Bool(typing);
-                             w.EndObject();
-                           }));
+      st->user.id, *to, [this, socket, to = *to](core::Result<std::optional<std::string>> conv) {
+        std::optional<std::string> id = conv ? std::move(*conv) : std::nullopt;
+        socket->post([this, socket, to, id = std::move(id)] {
+          SocketState* s = state(socket);
+          auto& p = s->typing[to];
+          p.lookup_in_flight = false;
+          if (id) p.conversation_id = id;  // a conversation's id never changes
+          for (bool t : p.waiting) emit_typing(s->user.id, to, id, t);
+          p.waiting.clear();
+        });
       });
+}
+
+void ChatSockets::emit_typing(const std::string& from, const std::string& to,
+                              const std::optional<std::string>& conversation_id, bool typing) {
+  if (!sio_) return;
+  sio_->emit_to_room("user:" + to, event_json("typing", [&](JsonWriter& w) {
+                       w.StartObject();
+                       w.Key("from");
+                       write_string(w, from);
+                       w.Key("conversationId");
+                       write_optional(w, conversation_id);
+                       w.Key("isTyping");
+                       w.Bool(typing);
+                       w.EndObject();
+                     }));
 }
 
 }  // namespace parley::api

@@ -90,6 +90,8 @@ class ChatSockets final : public socketio::Application, public chat::MessageEven
   void on_send(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
   void on_read(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
   void on_typing(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
+  void emit_typing(const std::string& from, const std::string& to,
+                   const std::optional<std::string>& conversation_id, bool typing);
 
   ChatSocketOptions options_;
   auth::Accounts& accounts_;
