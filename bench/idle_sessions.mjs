@@ -18,23 +18,34 @@ const parleyd = process.env.PARLEYD;
 const N = Number(process.env.SESSIONS ?? 10000);
 const P = Number(process.env.POLLING_SESSIONS ?? 2000);
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-idle-"));
-const server = spawn(parleyd, [], {
-  cwd: dir,
-  env: { ...process.env, PORT: "0", HOST: "127.0.0.1", PROTOCOL_TEST_MODE: "1", LOG_LEVEL: "info",
-         MAX_CONNECTIONS: "30000", CONNECT_TIMEOUT_MS: "600000", DATABASE_URL: `sqlite:${dir}/p.db` },
-  stdio: ["ignore", "pipe", "inherit"],
-});
-const port = await new Promise((resolve, reject) => {
-  let out = "";
-  server.stdout.on("data", (d) => {
-    out += d;
-    const m = out.match(/listening on http:\/\/[^\s:]+:(\d+)/);
-    if (m) resolve(Number(m[1]));
+// One server per measurement: memory freed by one phase would otherwise be
+// reused by the next and hide its cost.
+let dir, server, port;
+async function startServer() {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-idle-"));
+  server = spawn(parleyd, [], {
+    cwd: dir,
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", PROTOCOL_TEST_MODE: "1", LOG_LEVEL: "info",
+           MAX_CONNECTIONS: "30000", CONNECT_TIMEOUT_MS: "600000", DATABASE_URL: `sqlite:${dir}/p.db` },
+    stdio: ["ignore", "pipe", "inherit"],
   });
-  server.on("exit", () => reject(new Error("parleyd exited")));
-});
-server.stdout.resume();
+  port = await new Promise((resolve, reject) => {
+    let out = "";
+    server.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/listening on http:\/\/[^\s:]+:(\d+)/);
+      if (m) resolve(Number(m[1]));
+    });
+    server.on("exit", () => reject(new Error("parleyd exited")));
+  });
+  server.stdout.resume();
+}
+async function stopServer() {
+  const exited = new Promise((r) => server.on("exit", r));
+  server.kill("SIGTERM");
+  await exited;
+  fs.rmSync(dir, { recursive: true, force: true });
+}
 
 const rssKiB = () => Number(fs.readFileSync(`/proc/${server.pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1]);
 const settle = () => new Promise((r) => setTimeout(r, 1500));
@@ -84,6 +95,7 @@ async function inBatches(count, open) {
 }
 
 // Warm up (allocator arenas, first-use structures), then measure.
+await startServer();
 (await inBatches(200, openWs)).forEach((ws) => ws.close());
 await settle();
 const base = rssKiB();
@@ -93,6 +105,10 @@ const withWs = rssKiB();
 console.log(`WebSocket: ${N} idle Socket.IO sessions, RSS ${base} KiB -> ${withWs} KiB: ` +
             `${((withWs - base) / N).toFixed(2)} KiB per session`);
 sockets.forEach((ws) => ws.close());
+await stopServer();
+
+await startServer();
+await inBatches(100, openPolling);
 await settle();
 const base2 = rssKiB();
 await inBatches(P, openPolling);
@@ -100,7 +116,6 @@ await settle();
 const withPolling = rssKiB();
 console.log(`polling: ${P} idle Socket.IO sessions (each with a held GET), RSS ${base2} KiB -> ` +
             `${withPolling} KiB: ${((withPolling - base2) / P).toFixed(2)} KiB per session`);
-server.kill("SIGTERM");
 agent.destroy();
-fs.rmSync(dir, { recursive: true, force: true });
+await stopServer();
 process.exit(0);

@@ -133,6 +133,13 @@ void refuse_upgrade(tcp::socket& socket, EioError e) {
   socket.close(ec);
 }
 
+// The handshake headers a session keeps for the application (its
+// authentication): the rest would cost memory in every idle session.
+bool kept_header(std::string_view lower_name) {
+  return lower_name == "cookie" || lower_name == "authorization" || lower_name == "origin" ||
+         lower_name == "user-agent";
+}
+
 constexpr auto kUpgradeNoopDelay = std::chrono::milliseconds(100);
 
 }  // namespace
@@ -192,12 +199,13 @@ class WsTransport : public std::enable_shared_from_this<WsTransport> {
   void abort() {
     closed_ = true;
     queue_.clear();
-    queued_bytes_ = 0;
+    head_ = 0;
+    queued_bytes_ = 0;  // current_ stays alive until its write completes
     beast::error_code ignored;
     beast::get_lowest_layer(stream_).socket().close(ignored);
   }
   bool writing() const { return writing_; }
-  std::size_t queued() const { return queue_.size(); }
+  std::size_t queued() const { return queue_.size() - head_; }
   std::size_t queued_bytes() const { return queued_bytes_; }
 
  private:
@@ -209,7 +217,11 @@ class WsTransport : public std::enable_shared_from_this<WsTransport> {
   http::UpgradeRequest req_;  // the upgrade request, until the handshake is done
   beast::flat_buffer buffer_;
   std::weak_ptr<SessionImpl> session_;
-  std::deque<std::pair<std::string, bool>> queue_;
+  // Frames to write; queue_[head_] is next. Emptied (and head_ reset) when
+  // drained, so an idle connection holds no allocation for it.
+  std::vector<std::pair<std::string, bool>> queue_;
+  std::size_t head_ = 0;
+  std::string current_;  // the frame being written
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
   bool closing_ = false;
@@ -295,20 +307,18 @@ class SessionImpl final : public Session, public std::enable_shared_from_this<Se
   void flush() {
     if (transport_ws_) {
       // Hand everything queued to the WebSocket writer in this turn.
-      while (!queue_.empty()) {
-        Packet& p = queue_.front();
-        queue_bytes_ -= p.data.size() + 1;
+      for (Packet& p : queue_) {
         if (p.binary)
           transport_ws_->write(std::move(p.data), true);
         else
           transport_ws_->write(encode_text(p), false);
-        queue_.pop_front();
       }
+      queue_.clear();
+      queue_bytes_ = 0;
       return;
     }
     if (poll_ && !queue_.empty()) {
-      std::vector<Packet> out(std::make_move_iterator(queue_.begin()),
-                              std::make_move_iterator(queue_.end()));
+      std::vector<Packet> out = std::move(queue_);
       queue_.clear();
       queue_bytes_ = 0;
       respond_poll(encode_payload(out));
@@ -369,7 +379,10 @@ class SessionImpl final : public Session, public std::enable_shared_from_this<Se
   const std::string sid_;
   const Handshake hs_;
   std::shared_ptr<SessionHandler> handler_;
-  std::deque<Packet> queue_;
+  // Packets not yet handed to a transport. A vector, not a deque: it is
+  // always drained whole, and an empty vector costs no allocation (idle
+  // sessions are the common case).
+  std::vector<Packet> queue_;
   std::size_t queue_bytes_ = 0;
   std::optional<http::Reply> poll_;            // the held GET
   std::shared_ptr<WsTransport> transport_ws_;  // set once upgraded / WebSocket-only
@@ -433,21 +446,27 @@ void WsTransport::write(std::string data, bool binary) {
 
 void WsTransport::do_write() {
   if (writing_ || closed_) return;
-  if (queue_.empty()) {
+  if (head_ == queue_.size()) {
+    queue_.clear();
+    head_ = 0;
     if (closing_) do_close();
     return;
   }
+  // The frame in flight leaves the queue: pushes that grow the vector must
+  // not move the bytes being written.
   writing_ = true;
-  stream_.binary(queue_.front().second);
-  stream_.async_write(asio::buffer(queue_.front().first),
+  current_ = std::move(queue_[head_].first);
+  stream_.binary(queue_[head_].second);
+  ++head_;
+  stream_.async_write(asio::buffer(current_),
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                         self->writing_ = false;
-                        if (self->queue_.empty()) return;  // aborted meanwhile
-                        self->queued_bytes_ -= self->queue_.front().first.size();
-                        self->queue_.pop_front();
+                        self->queued_bytes_ -= std::min(self->queued_bytes_, self->current_.size());
+                        self->current_ = std::string();
                         if (ec) {
                           self->closed_ = true;
                           self->queue_.clear();
+                          self->head_ = 0;
                           self->queued_bytes_ = 0;
                           beast::error_code ignored;
                           beast::get_lowest_layer(self->stream_).socket().close(ignored);
@@ -500,8 +519,7 @@ void SessionImpl::on_poll_get(http::Reply reply) {
     // The last poll of a closed session: what was queued, then "1".
     lingering_ = false;
     noop_timer_.cancel();
-    std::vector<Packet> out(std::make_move_iterator(queue_.begin()),
-                            std::make_move_iterator(queue_.end()));
+    std::vector<Packet> out = std::move(queue_);
     queue_.clear();
     srv_->forget(sid_);
     return reply(text_response(encode_payload(out)));
@@ -618,8 +636,7 @@ void SessionImpl::close_now(std::string_view reason, bool by_client) {
     srv_->forget(sid_);
   }
   if (poll_) {
-    std::vector<Packet> out(std::make_move_iterator(queue_.begin()),
-                            std::make_move_iterator(queue_.end()));
+    std::vector<Packet> out = std::move(queue_);
     out.push_back(Packet{by_client ? PacketType::noop : PacketType::close, {}, false});
     queue_.clear();
     respond_poll(encode_payload(out));
@@ -673,7 +690,10 @@ void Server::Impl::handle_polling(const http::Request& req, const http::Reply& r
       return reply(error_response(EioError::unsupported_protocol_version));
     }
     if (transport != "polling") return reply(error_response(EioError::bad_request));
-    Handshake hs{req.headers, req.query, req.client_ip};
+    Handshake hs{{}, req.query, req.client_ip};
+    for (const auto& [name, value] : req.headers) {
+      if (kept_header(name)) hs.headers.emplace_back(name, value);
+    }
     auto& ctx = io.next();
     auto s = create(ctx, std::move(hs), false);
     if (!s) return reply(error_response(EioError::forbidden, 503));
@@ -707,7 +727,7 @@ void Server::Impl::handle_upgrade(tcp::socket socket, http::UpgradeRequest req,
     for (const auto& f : req) {
       std::string name(f.name_string());
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      hs.headers.emplace_back(std::move(name), std::string(f.value()));
+      if (kept_header(name)) hs.headers.emplace_back(std::move(name), std::string(f.value()));
     }
     hs.query = query;
     hs.client_ip = std::move(client_ip);

@@ -17,7 +17,8 @@
 
 namespace parley::engineio {
 
-// The handshake request, for the application's authentication.
+// The handshake request, for the application's authentication. Only the
+// headers cookie, authorization, origin and user-agent are kept.
 struct Handshake {
   std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
   std::string query;
