@@ -49,6 +49,8 @@ namespace {
 // How often a replay checks whether the socket has room for the next page.
 constexpr auto kReplayPoll = std::chrono::milliseconds(5);
 
+constexpr const char* kPresenceChannel = "presence";
+
 // Peers whose typing state a socket remembers (bounded per socket).
 constexpr std::size_t kMaxTypingPeers = 256;
 
@@ -118,21 +120,28 @@ std::string ack_error(const core::Error& e) {
 
 ChatSockets::ChatSockets(ChatSocketOptions options, auth::Accounts& accounts,
                          chat::Messenger& messenger, store::Store& store, chat::Presence& presence,
-                         core::RateLimiter& typing_limiter)
+                         core::RateLimiter& typing_limiter, cluster::Broker& broker)
     : options_(std::move(options)),
       accounts_(accounts),
       messenger_(messenger),
       store_(store),
       presence_(presence),
-      typing_limiter_(typing_limiter) {}
-
-ChatSockets::~ChatSockets() {
-  stop();
+      typing_limiter_(typing_limiter),
+      broker_(broker) {
+  // "<socket id to skip>\n<event JSON>", from this node or another.
+  broker_.subscribe(kPresenceChannel, [this](const std::string& payload) {
+    if (!sio_) return;
+    const auto nl = payload.find('\n');
+    if (nl == std::string::npos) return;
+    auto except = std::make_shared<const std::string>(payload.substr(0, nl));
+    auto json = std::make_shared<const std::string>(payload.substr(nl + 1));
+    sio_->for_each_in_room("presence", [except, json](const std::shared_ptr<socketio::Socket>& s) {
+      if (s->id() != *except) s->emit(*json);
+    });
+  });
 }
 
-void ChatSockets::stop() {
-  fanout_.stop();
-}
+ChatSockets::~ChatSockets() = default;
 
 ChatSockets::SocketState* ChatSockets::state(const std::shared_ptr<socketio::Socket>& socket) {
   return static_cast<SocketState*>(socket->data.get());
@@ -350,14 +359,7 @@ void ChatSockets::messages_read(const store::ReadOutcome& outcome, const std::st
 }
 
 void ChatSockets::broadcast_presence(std::string array_json, std::string except_socket) {
-  fanout_.post([this, json = std::move(array_json), except = std::move(except_socket)] {
-    if (!sio_) return;
-    auto packet = std::make_shared<const std::string>(json);
-    sio_->for_each_in_room("presence",
-                           [packet, except](const std::shared_ptr<socketio::Socket>& s) {
-                             if (s->id() != except) s->emit(*packet);
-                           });
-  });
+  broker_.publish(kPresenceChannel, except_socket + "\n" + array_json);
 }
 
 void ChatSockets::on_disconnect(const std::shared_ptr<socketio::Socket>& socket, std::string_view) {

@@ -16,11 +16,12 @@
 //   and are deduplicated by seq, so each conversation reaches a device in
 //   seq order.
 // - Presence fan-out: an online/offline change takes one shard lock in
-//   chat::Presence on the I/O thread that caused it; the broadcast to every
-//   socket runs on the fan-out thread, which posts the once-encoded event
-//   to each socket's own thread (socketio::Server::for_each_in_room). So
-//   the cost per connected user is never paid on the causing I/O thread.
-//   With a cluster broker, the same events arrive from other nodes.
+//   chat::Presence on the I/O thread that caused it, then one publish on the
+//   cluster::Broker's "presence" channel. The broker's thread (never an I/O
+//   thread) does the broadcast, posting the once-encoded event to each
+//   socket's own thread (socketio::Server::for_each_in_room). So the cost
+//   per connected user is never paid on the causing I/O thread, and with a
+//   multi-node broker the same events arrive from the other nodes.
 #pragma once
 
 #include <chrono>
@@ -30,9 +31,9 @@
 #include "auth/accounts.hpp"
 #include "chat/messenger.hpp"
 #include "chat/presence.hpp"
+#include "cluster/broker.hpp"
 #include "core/keyed_counter.hpp"
 #include "core/rate_limiter.hpp"
-#include "core/thread_pool.hpp"
 #include "socketio/server.hpp"
 #include "store/store.hpp"
 
@@ -51,15 +52,14 @@ struct ChatSocketOptions {
 class ChatSockets final : public socketio::Application, public chat::MessageEvents {
  public:
   ChatSockets(ChatSocketOptions options, auth::Accounts& accounts, chat::Messenger& messenger,
-              store::Store& store, chat::Presence& presence, core::RateLimiter& typing_limiter);
+              store::Store& store, chat::Presence& presence, core::RateLimiter& typing_limiter,
+              cluster::Broker& broker);
   ~ChatSockets() override;
 
   // Start-up: the socket server this application runs in.
   void attach(socketio::Server& server) { sio_ = &server; }
   // Any thread: disconnects every socket authenticated with token `jti`.
   void disconnect_token(const std::string& jti);
-  // Shutdown: stops the fan-out thread.
-  void stop();
 
   // socketio::Application
   bool has_namespace(std::string_view nsp) const override { return nsp == "/"; }
@@ -102,7 +102,7 @@ class ChatSockets final : public socketio::Application, public chat::MessageEven
   socketio::Server* sio_ = nullptr;
   core::KeyedCounter per_user_;  // sockets per user, authorized or connected
   core::KeyedCounter per_ip_;    // sockets per client IP, likewise
-  core::ThreadPool fanout_{"fanout", 1};
+  cluster::Broker& broker_;
 };
 
 }  // namespace parley::api

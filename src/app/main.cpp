@@ -17,6 +17,7 @@
 #include "chat/directory.hpp"
 #include "chat/messenger.hpp"
 #include "chat/presence.hpp"
+#include "cluster/local/local_broker.hpp"
 #include "config/settings.hpp"
 #include "core/rate_limiter.hpp"
 #include "engineio/server.hpp"
@@ -128,7 +129,8 @@ int run() {
   copt.cookie_name = settings.cookie_name;
   copt.max_sockets_per_user = static_cast<std::size_t>(settings.max_sockets_per_user);
   copt.max_connections_per_ip = static_cast<std::size_t>(settings.max_connections_per_ip);
-  api::ChatSockets chat_sockets(copt, accounts, messenger, *db, presence, typing_limiter);
+  cluster::LocalBroker broker;  // one node; a Redis broker would go here
+  api::ChatSockets chat_sockets(copt, accounts, messenger, *db, presence, typing_limiter, broker);
   messenger.set_events(&chat_sockets);
 
   api::ApiOptions aopt{
@@ -218,7 +220,7 @@ int run() {
     obs::log(obs::Level::warn, "{} connections still open at the shutdown deadline",
              server.connections());
   }
-  chat_sockets.stop();
+  broker.stop();
   db->close();
   hasher.stop();
   io.stop();
