@@ -358,7 +358,8 @@ void ChatSockets::messages_read(const store::ReadOutcome& outcome, const std::st
                      }));
 }
 
-void ChatSockets::broadcast_presence(std::string array_json, std::string except_socket) {
+void ChatSockets::broadcast_presence(const std::string& array_json,
+                                     const std::string& except_socket) {
   broker_.publish(kPresenceChannel, except_socket + "\n" + array_json);
 }
 

@@ -86,7 +86,7 @@ class ChatSockets final : public socketio::Application, public chat::MessageEven
   void deliver_or_buffer(const std::shared_ptr<socketio::Socket>& socket, const store::Message& m,
                          const std::shared_ptr<const std::string>& json);
   void replay(const std::shared_ptr<socketio::Socket>& socket);
-  void broadcast_presence(std::string array_json, std::string except_socket);
+  void broadcast_presence(const std::string& array_json, const std::string& except_socket);
   void on_send(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
   void on_read(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
   void on_typing(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
