@@ -1,5 +1,7 @@
 #include "api/chat_sockets.hpp"
 
+#include <algorithm>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -237,13 +239,14 @@ void ChatSockets::replay(const std::shared_ptr<socketio::Socket>& socket) {
                               auto page = std::make_shared<std::vector<store::Message>>(
                                   r ? std::move(*r) : std::vector<store::Message>{});
                               socket->post([this, socket, page, failed = !r] {
-                                for (const auto& m : *page) replay_one(socket, m);
-                                // The last page: after it, live messages flow directly.
-                                if (failed || page->size() < options_.replay_page)
-                                  return finish_replay(socket);
+                                // The last page is merged with the live messages held meanwhile.
+                                if (failed || page->size() < options_.replay_page) {
+                                  return finish_replay(socket, std::move(*page));
+                                }
                                 // A full page: the next one is fetched once most of this one has
                                 // been written to the peer, so a backlog never floods the socket's
                                 // bounded queue (and a client that does not ack still gets all).
+                                for (const auto& m : *page) replay_one(socket, m);
                                 replay_when_drained(socket);
                               });
                             });
@@ -267,16 +270,31 @@ void ChatSockets::replay_one(const std::shared_ptr<socketio::Socket>& socket,
   deliver(socket, m, std::make_shared<const std::string>(message_json(m)));
 }
 
-void ChatSockets::finish_replay(const std::shared_ptr<socketio::Socket>& socket) {
+void ChatSockets::finish_replay(const std::shared_ptr<socketio::Socket>& socket,
+                                std::vector<store::Message> last_page) {
   SocketState* st = state(socket);
   st->replaying = false;
-  auto buffered = std::move(st->buffered);
+  // The last page and the live messages that arrived during the replay, in
+  // seq order per conversation, each once. A message below what an earlier
+  // page already delivered in its conversation is a duplicate (to this
+  // user) or, for the user's own messages from another device, would break
+  // the order: it is left to history.
+  std::vector<std::pair<store::Message, std::shared_ptr<const std::string>>> items;
+  items.reserve(last_page.size() + st->buffered.size());
+  for (auto& m : last_page) {
+    auto json = std::make_shared<const std::string>(message_json(m));
+    items.emplace_back(std::move(m), std::move(json));
+  }
+  for (auto& item : st->buffered) items.push_back(std::move(item));
   st->buffered.clear();
-  for (const auto& [m, json] : buffered) {
-    auto it = st->replayed_seq.find(m.conversation_id);
-    if (it != st->replayed_seq.end() && m.to == st->user.id && m.seq <= it->second) {
-      continue;  // already sent by the replay
-    }
+  std::stable_sort(items.begin(), items.end(), [](const auto& x, const auto& y) {
+    return std::tie(x.first.conversation_id, x.first.seq) <
+           std::tie(y.first.conversation_id, y.first.seq);
+  });
+  for (const auto& [m, json] : items) {
+    auto& last = st->replayed_seq[m.conversation_id];
+    if (m.seq <= last) continue;
+    last = m.seq;
     deliver(socket, m, json);
   }
 }

@@ -81,7 +81,8 @@ class ChatSockets final : public socketio::Application, public chat::MessageEven
   void deliver(const std::shared_ptr<socketio::Socket>& socket, const store::Message& m,
                const std::shared_ptr<const std::string>& json);
   void replay_one(const std::shared_ptr<socketio::Socket>& socket, const store::Message& m);
-  void finish_replay(const std::shared_ptr<socketio::Socket>& socket);
+  void finish_replay(const std::shared_ptr<socketio::Socket>& socket,
+                     std::vector<store::Message> last_page);
   void replay_when_drained(const std::shared_ptr<socketio::Socket>& socket);
   void deliver_or_buffer(const std::shared_ptr<socketio::Socket>& socket, const store::Message& m,
                          const std::shared_ptr<const std::string>& json);
