@@ -7,11 +7,6 @@ namespace parley::api {
 
 namespace {
 
-http::Response failure(const core::Error& e, std::string_view what) {
-  if (e.code == core::ErrorCode::internal) obs::log(obs::Level::error, "{}: {}", what, e.detail);
-  return http::Response::error(e);
-}
-
 // Over the per-IP attempt budget: the 429 to send, if any.
 std::optional<http::Response> limited(core::RateLimiter& limiter, const http::Request& req) {
   const auto d = limiter.take(req.client_ip);

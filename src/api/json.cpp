@@ -3,6 +3,7 @@
 #include <rapidjson/error/en.h>
 
 #include "core/clock.hpp"
+#include "obs/log.hpp"
 
 namespace parley::api {
 
@@ -52,6 +53,11 @@ std::optional<std::string> string_member(const rapidjson::Value& obj, const char
     return std::nullopt;
   }
   return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+http::Response failure(const core::Error& e, std::string_view what) {
+  if (e.code == core::ErrorCode::internal) obs::log(obs::Level::error, "{}: {}", what, e.detail);
+  return http::Response::error(e);
 }
 
 void write_string(JsonWriter& w, std::string_view s) {

@@ -43,6 +43,10 @@ void write_message(JsonWriter& w, const store::Message& m);
 std::string message_json(const store::Message& m);
 void write_conversation(JsonWriter& w, const store::ConversationSummary& c);
 
+// The contract's error response for `e`; an internal error's detail is
+// logged (with `what`), never sent.
+http::Response failure(const core::Error& e, std::string_view what);
+
 inline std::string take(rapidjson::StringBuffer& buf) {
   return std::string(buf.GetString(), buf.GetSize());
 }

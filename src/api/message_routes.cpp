@@ -7,15 +7,6 @@
 
 namespace parley::api {
 
-namespace {
-
-http::Response failure(const core::Error& e, std::string_view what) {
-  if (e.code == core::ErrorCode::internal) obs::log(obs::Level::error, "{}: {}", what, e.detail);
-  return http::Response::error(e);
-}
-
-}  // namespace
-
 void Api::send_message(const http::Request& req, http::Reply reply) {
   auto body = parse_body(req);
   if (!body) return reply(http::Response::error(body.error()));
