@@ -522,6 +522,7 @@ void SessionImpl::on_poll_get(http::Reply reply) {
     std::vector<Packet> out = std::move(queue_);
     queue_.clear();
     srv_->forget(sid_);
+    if (probe_) probe_->close();
     return reply(text_response(encode_payload(out)));
   }
   if (closed_) return reply(error_response(EioError::unknown_sid));
@@ -573,7 +574,26 @@ void SessionImpl::on_poll_post(const std::string& body, const http::Reply& reply
 }
 
 void SessionImpl::on_ws_frame(WsTransport* from, const std::string& data, bool binary) {
-  if (closed_) return;
+  if (closed_) {
+    if (lingering_ && probe_ && from == probe_.get() && !binary && !data.empty() &&
+        data[0] == static_cast<char>(PacketType::upgrade)) {
+      // Closed mid-upgrade: the client completes the upgrade, then hears the
+      // close (and anything queued) on its new transport.
+      lingering_ = false;
+      noop_timer_.cancel();
+      srv_->forget(sid_);
+      auto ws = std::move(probe_);
+      for (Packet& p : queue_) {
+        if (p.binary)
+          ws->write(std::move(p.data), true);
+        else
+          ws->write(encode_text(p), false);
+      }
+      queue_.clear();
+      ws->close();
+    }
+    return;
+  }
   std::optional<Packet> p;
   if (binary)
     p = decode_binary(data);
@@ -618,12 +638,13 @@ void SessionImpl::close_now(std::string_view reason, bool by_client) {
   ping_timer_.cancel();
   noop_timer_.cancel();
   for (auto& t : timers_) t.cancel();  // their handlers see closed_ and return
-  const bool linger = !transport_ws_ && !poll_ && !queue_.empty() && !by_client &&
-                      reason != "slow consumer" && reason != "ping timeout";
+  // Polling with no GET to carry the news: keep the sid until the client
+  // collects the queued packets and the close packet with its next poll,
+  // or (mid-upgrade, its polling paused) finishes the upgrade on the probe
+  // and gets the close there; or until a ping timeout passes.
+  const bool linger = !transport_ws_ && !poll_ && reason != "slow consumer" &&
+                      reason != "ping timeout" && ((!queue_.empty() && !by_client) || probe_);
   if (linger) {
-    // Polling with packets queued (say a DISCONNECT) and no GET to carry
-    // them: keep the sid until the client's next poll collects them and the
-    // close packet, or a ping timeout passes.
     lingering_ = true;
     queue_.push_back(Packet{PacketType::close, {}, false});
     noop_timer_.expires_after(srv_->opt.ping_timeout);
@@ -631,6 +652,7 @@ void SessionImpl::close_now(std::string_view reason, bool by_client) {
       if (ec || !self->lingering_) return;
       self->lingering_ = false;
       self->srv_->forget(self->sid_);
+      if (self->probe_) self->probe_->close();
     });
   } else {
     srv_->forget(sid_);
@@ -650,7 +672,7 @@ void SessionImpl::close_now(std::string_view reason, bool by_client) {
       transport_ws_->close();
     }
   }
-  if (probe_) probe_->close();
+  if (probe_ && !lingering_) probe_->close();
   if (auto h = std::move(handler_)) h->on_close(reason);
 }
 

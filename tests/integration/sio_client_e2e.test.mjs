@@ -236,19 +236,24 @@ describe('reconnection', () => {
   for (const [name, opts] of TRANSPORT_CASES) {
     test(`${name}: after the server closes the session for a protocol error, the client reconnects`, async () => {
       const { socket, inbox } = await connectClient(srv.url, { ...opts, ...RECONNECT });
-      const firstId = socket.id;
-      const disconnected = nextEvent(socket, 'disconnect', 5000);
-      const reconnected = nextEvent(socket.io, 'reconnect', 10000);
-      // An Engine.IO message that is not a valid Socket.IO packet: the server closes the session.
-      socket.io.engine.write('not a socket.io packet');
-      const [reason] = await disconnected;
-      assert.ok(['transport close', 'transport error'].includes(reason), `disconnect reason: ${reason}`);
-      await reconnected;
-      await waitFor(() => socket.connected, { timeoutMs: 5000, what: 'the socket to connect again' });
-      assert.notEqual(socket.id, firstId, 'a new session');
-      socket.emit('message', 'back again');
-      assert.deepEqual(await inbox.next('message-back'), ['back again']);
-      socket.close();
+      try {
+        const firstId = socket.id;
+        // Generous deadlines: under a sanitizer build and a loaded machine the
+        // close can take a while to surface through a polling upgrade.
+        const disconnected = nextEvent(socket, 'disconnect', 15000);
+        const reconnected = nextEvent(socket.io, 'reconnect', 20000);
+        // An Engine.IO message that is not a valid Socket.IO packet: the server closes the session.
+        socket.io.engine.write('not a socket.io packet');
+        const [reason] = await disconnected;
+        assert.ok(['transport close', 'transport error'].includes(reason), `disconnect reason: ${reason}`);
+        await reconnected;
+        await waitFor(() => socket.connected, { timeoutMs: 5000, what: 'the socket to connect again' });
+        assert.notEqual(socket.id, firstId, 'a new session');
+        socket.emit('message', 'back again');
+        assert.deepEqual(await inbox.next('message-back'), ['back again']);
+      } finally {
+        socket.close();  // never leave a reconnecting client behind
+      }
     });
   }
 
