@@ -556,15 +556,15 @@ void SqliteStore::pending_deliveries(std::string user_id, std::optional<PendingC
         done = std::move(done)](Connection* conn) {
     if (!conn) return done(core::fail(closed_error()));
     Connection& db = *conn;
-    static const std::string sql = fmt::format(
+    static constexpr const char* sql =
         "SELECT m.conversation_id, m.seq, m.id, m.sender_id, m.text, m.temp_id, m.created_at "
         "FROM conversation_members mine "
         "JOIN conversations c ON c.id = mine.conversation_id AND c.last_seq > mine.delivered_seq "
         "JOIN messages m ON m.conversation_id = mine.conversation_id "
         "AND m.seq > mine.delivered_seq AND m.sender_id <> mine.user_id "
         "WHERE mine.user_id = ?1 AND (m.created_at, m.conversation_id, m.seq) > (?2, ?3, ?4) "
-        "ORDER BY m.created_at, m.conversation_id, m.seq LIMIT ?5");
-    auto st = db.prepare(sql.c_str());
+        "ORDER BY m.created_at, m.conversation_id, m.seq LIMIT ?5";
+    auto st = db.prepare(sql);
     if (!st) return done(core::fail(db_error(db, "prepare pending")));
     st->bind(1, me)
         .bind(2, after ? after->created_at : std::int64_t{-1})
