@@ -26,6 +26,7 @@ struct ApiOptions {
   std::string version;
   // Told of each revoked token (logout), to end its sockets.
   std::function<void(const std::string& jti)> on_logout;
+  std::size_t json_max_depth = 64;  // JSON_MAX_DEPTH
 };
 
 class Api {

@@ -21,7 +21,7 @@ std::optional<http::Response> limited(core::RateLimiter& limiter, const http::Re
 
 void Api::register_user(const http::Request& req, http::Reply reply) {
   if (auto r = limited(auth_limiter_, req)) return reply(std::move(*r));
-  auto body = parse_body(req);
+  auto body = parse_body(req, options_.json_max_depth);
   if (!body) return reply(http::Response::error(body.error()));
   core::Error type_errors;
   auth::Registration input;
@@ -37,7 +37,7 @@ void Api::register_user(const http::Request& req, http::Reply reply) {
 
 void Api::login(const http::Request& req, http::Reply reply) {
   if (auto r = limited(auth_limiter_, req)) return reply(std::move(*r));
-  auto body = parse_body(req);
+  auto body = parse_body(req, options_.json_max_depth);
   if (!body) return reply(http::Response::error(body.error()));
   core::Error err;
   auto email = string_member(*body, "email", err);

@@ -7,6 +7,7 @@
 
 #include "api/json.hpp"
 #include "core/clock.hpp"
+#include "core/json.hpp"
 #include "core/object_id.hpp"
 #include "obs/log.hpp"
 
@@ -151,8 +152,9 @@ ChatSockets::SocketState* ChatSockets::state(const std::shared_ptr<socketio::Soc
 
 std::string ChatSockets::token_of(const socketio::Socket& socket) const {
   rapidjson::Document auth;
-  auth.Parse(socket.auth_json().data(), socket.auth_json().size());
-  if (!auth.HasParseError()) {
+  // auth_json() was re-serialised from a payload parsed within the depth limit.
+  if (core::parse_json(auth, socket.auth_json(), core::kDefaultJsonMaxDepth) ==
+      core::JsonParseError::none) {
     if (auto t = member_string(auth, "token"); t && !t->empty()) return *t;
   }
   const auto header = socket.handshake().header("authorization");

@@ -1,13 +1,12 @@
 #include "api/json.hpp"
 
-#include <rapidjson/error/en.h>
-
 #include "core/clock.hpp"
+#include "core/json.hpp"
 #include "obs/log.hpp"
 
 namespace parley::api {
 
-core::Result<rapidjson::Document> parse_body(const http::Request& req) {
+core::Result<rapidjson::Document> parse_body(const http::Request& req, std::size_t max_depth) {
   rapidjson::Document doc;
   if (req.body.empty()) {
     doc.SetObject();
@@ -22,12 +21,11 @@ core::Result<rapidjson::Document> parse_body(const http::Request& req) {
     return core::fail(core::ErrorCode::unsupported_media_type,
                       "Content-Type must be application/json");
   }
-  doc.Parse<rapidjson::kParseValidateEncodingFlag>(req.body.data(), req.body.size());
-  if (doc.HasParseError()) {
-    core::Error e =
-        core::Error::make(core::ErrorCode::invalid_json, "Request body is not valid JSON");
-    e.detail = rapidjson::GetParseError_En(doc.GetParseError());
-    return core::fail(std::move(e));
+  if (const auto err = core::parse_json(doc, req.body, max_depth);
+      err != core::JsonParseError::none) {
+    return core::fail(core::ErrorCode::invalid_json, err == core::JsonParseError::too_deep
+                                                         ? "Request body is nested too deeply"
+                                                         : "Request body is not valid JSON");
   }
   if (!doc.IsObject()) {
     core::Error e =

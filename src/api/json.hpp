@@ -21,8 +21,9 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 // The request body as a JSON object. An empty body is an empty object; a
 // non-empty body must be application/json (415) and valid UTF-8 JSON (400
-// invalid_json) holding an object (400 validation_failed).
-core::Result<rapidjson::Document> parse_body(const http::Request& req);
+// invalid_json, also when nested deeper than `max_depth`) holding an object
+// (400 validation_failed).
+core::Result<rapidjson::Document> parse_body(const http::Request& req, std::size_t max_depth);
 
 // A member as a string: nullopt when absent or null; a validation error on
 // `field` when present with another type (appended to `err`).

@@ -8,7 +8,7 @@
 namespace parley::api {
 
 void Api::send_message(const http::Request& req, http::Reply reply) {
-  auto body = parse_body(req);
+  auto body = parse_body(req, options_.json_max_depth);
   if (!body) return reply(http::Response::error(body.error()));
   core::Error type_errors;
   chat::SendRequest sr;
@@ -73,7 +73,7 @@ void Api::conversations(const http::Request& req, http::Reply reply) {
 }
 
 void Api::mark_read(const http::Request& req, http::Reply reply) {
-  auto body = parse_body(req);
+  auto body = parse_body(req, options_.json_max_depth);
   if (!body) return reply(http::Response::error(body.error()));
   core::Error err;
   chat::ReadRequest rr;

@@ -135,7 +135,8 @@ int run() {
 
   api::ApiOptions aopt{
       settings.cookie_name, settings.cookie_secure, PARLEY_VERSION,
-      [&chat_sockets](const std::string& jti) { chat_sockets.disconnect_token(jti); }};
+      [&chat_sockets](const std::string& jti) { chat_sockets.disconnect_token(jti); },
+      settings.json_max_depth};
   api::Api api(aopt, accounts, directory, messenger, *db, metrics, auth_limiter);
   http::Router router;
   api.mount(router);
@@ -170,6 +171,7 @@ int run() {
   socketio::Options sio_opt;
   sio_opt.max_attachments = static_cast<std::size_t>(settings.socket_max_attachments);
   sio_opt.connect_timeout = settings.connect_timeout;
+  sio_opt.max_json_depth = settings.json_max_depth;
   api::ProtocolTestApp test_app;
   socketio::Application& sio_app =
       settings.protocol_test_mode ? static_cast<socketio::Application&>(test_app) : chat_sockets;

@@ -62,6 +62,9 @@ struct Settings {
   std::chrono::milliseconds keepalive_timeout{5000};  // idle between requests
   std::chrono::milliseconds request_timeout{30000};   // body of a request
   std::chrono::milliseconds shutdown_timeout{10000};  // in-flight drain on stop
+  // Deepest nesting of arrays and objects in any JSON a peer sends (request
+  // bodies, Socket.IO payloads); deeper is invalid JSON. The contract needs 3.
+  std::size_t json_max_depth = 64;
   int rate_limit_auth_per_min = 20;
   double rate_limit_messages_per_sec = 20;
   int rate_limit_messages_burst = 50;

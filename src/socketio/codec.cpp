@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "core/json.hpp"
+
 namespace parley::socketio {
 
 namespace {
@@ -29,7 +31,7 @@ bool payload_valid(PacketType type, const Packet& p) {
 
 }  // namespace
 
-std::optional<Packet> decode(std::string_view text, std::size_t max_attachments) {
+std::optional<Packet> decode(std::string_view text, const DecodeLimits& limits) {
   if (text.empty() || text[0] < '0' || text[0] > '6') return std::nullopt;
   Packet p;
   p.type = static_cast<PacketType>(text[0]);
@@ -41,7 +43,7 @@ std::optional<Packet> decode(std::string_view text, std::size_t max_attachments)
     if (i == start || i >= text.size() || text[i] != '-' || i - start > 6) return std::nullopt;
     std::size_t n = 0;
     std::from_chars(text.data() + start, text.data() + i, n);
-    if (n > max_attachments) return std::nullopt;
+    if (n > limits.max_attachments) return std::nullopt;
     p.attachments = n;
     ++i;  // '-'
   }
@@ -66,8 +68,9 @@ std::optional<Packet> decode(std::string_view text, std::size_t max_attachments)
   }
   if (i < text.size()) {
     const std::string_view json = text.substr(i);
-    p.data.Parse<rapidjson::kParseValidateEncodingFlag>(json.data(), json.size());
-    if (p.data.HasParseError()) return std::nullopt;
+    if (core::parse_json(p.data, json, limits.max_json_depth) != core::JsonParseError::none) {
+      return std::nullopt;
+    }
     p.has_data = true;
   }
   if (!payload_valid(p.type, p)) return std::nullopt;

@@ -41,8 +41,14 @@ struct Packet {
 // Ack ids above this are refused (they must be small non-negative ints).
 inline constexpr std::uint32_t kMaxAckId = 0x7fffffff;
 
-// nullopt when malformed (see above).
-std::optional<Packet> decode(std::string_view text, std::size_t max_attachments);
+struct DecodeLimits {
+  std::size_t max_attachments = 10;
+  std::size_t max_json_depth = 64;  // nesting of the JSON payload
+};
+
+// nullopt when malformed (see above), including a payload nested deeper
+// than the limit.
+std::optional<Packet> decode(std::string_view text, const DecodeLimits& limits);
 
 // True when every binary placeholder ({"_placeholder":true,"num":N}) in
 // `data` names an attachment that exists (N < attachments).

@@ -61,7 +61,7 @@ class Connection final : public engineio::SessionHandler,
       return;
     }
     if (pending_) return fail();  // text while attachments are still due
-    auto p = decode(data, server_.options().max_attachments);
+    auto p = decode(data, {server_.options().max_attachments, server_.options().max_json_depth});
     if (!p) return fail();
     if ((p->type == PacketType::binary_event || p->type == PacketType::binary_ack) &&
         p->attachments > 0) {

@@ -34,6 +34,7 @@ namespace parley::socketio {
 
 struct Options {
   std::size_t max_attachments = 10;
+  std::size_t max_json_depth = 64;  // nesting of any packet's JSON payload
   // A session that connects no namespace within this is closed.
   std::chrono::milliseconds connect_timeout{45000};
 };

@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   namespace sio = parley::socketio;
   constexpr std::size_t kMaxAttachments = 10;
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  auto p = sio::decode(input, kMaxAttachments);
+  auto p = sio::decode(input, {kMaxAttachments, 64});
   if (!p) return 0;
   if (p->attachments > kMaxAttachments) std::abort();
   std::string json;
@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   (void)sio::placeholders_valid(p->data, p->attachments);
   const std::string again_text = sio::encode(p->type, p->nsp, p->id, json, p->attachments);
-  auto again = sio::decode(again_text, kMaxAttachments);
+  auto again = sio::decode(again_text, {kMaxAttachments, 64});
   if (!again || again->type != p->type || again->nsp != p->nsp || again->id != p->id ||
       again->attachments != p->attachments) {
     std::abort();

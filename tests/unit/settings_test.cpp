@@ -55,6 +55,7 @@ TEST(LoadSettings, EmptyEnvironmentGivesEveryDefault) {
   EXPECT_FALSE(s.trust_proxy);
   EXPECT_EQ(s.body_limit_bytes, 102400U);
   EXPECT_EQ(s.max_header_bytes, 16384U);
+  EXPECT_EQ(s.json_max_depth, 64U);
   EXPECT_EQ(s.headers_timeout, 10000ms);
   EXPECT_EQ(s.keepalive_timeout, 5000ms);
   EXPECT_EQ(s.request_timeout, 30000ms);

@@ -1,0 +1,98 @@
+#include "core/json.hpp"
+
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
+namespace parley::core {
+
+namespace {
+
+// A SAX handler that forwards to the document and refuses to open a
+// container past the depth limit, which ends the parse at once.
+class DepthLimitedHandler {
+ public:
+  DepthLimitedHandler(rapidjson::Document& doc, std::size_t max_depth)
+      : doc_(doc), max_depth_(max_depth) {}
+
+  bool too_deep() const { return too_deep_; }
+
+  bool Null() { return doc_.Null(); }
+  bool Bool(bool b) { return doc_.Bool(b); }
+  bool Int(int i) { return doc_.Int(i); }
+  bool Uint(unsigned u) { return doc_.Uint(u); }
+  bool Int64(std::int64_t i) { return doc_.Int64(i); }
+  bool Uint64(std::uint64_t u) { return doc_.Uint64(u); }
+  bool Double(double d) { return doc_.Double(d); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
+    return doc_.RawNumber(s, n, copy);
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+  bool StartObject() { return open() && doc_.StartObject(); }
+  bool EndObject(rapidjson::SizeType n) {
+    --depth_;
+    return doc_.EndObject(n);
+  }
+  bool StartArray() { return open() && doc_.StartArray(); }
+  bool EndArray(rapidjson::SizeType n) {
+    --depth_;
+    return doc_.EndArray(n);
+  }
+
+ private:
+  bool open() {
+    if (++depth_ > max_depth_) {
+      too_deep_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  rapidjson::Document& doc_;
+  std::size_t max_depth_;
+  std::size_t depth_ = 0;
+  bool too_deep_ = false;
+};
+
+}  // namespace
+
+JsonParseError parse_json(rapidjson::Document& doc, std::string_view text, std::size_t max_depth) {
+  JsonParseError result = JsonParseError::none;
+  auto generate = [&](rapidjson::Document& target) {
+    rapidjson::MemoryStream ms(text.data(), text.size());
+    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
+    DepthLimitedHandler handler(target, max_depth);
+    rapidjson::Reader reader;
+    constexpr unsigned kFlags = rapidjson::kParseIterativeFlag |
+                                rapidjson::kParseValidateEncodingFlag |
+                                rapidjson::kParseStopWhenDoneFlag;
+    const rapidjson::ParseResult ok = reader.Parse<kFlags>(in, handler);
+    if (ok) {
+      // Like JSON.parse: only whitespace may follow the value.
+      while (in.Peek() == ' ' || in.Peek() == '\n' || in.Peek() == '\r' || in.Peek() == '\t')
+        in.Take();
+      if (in.Peek() != '\0' || in.Tell() != text.size()) {
+        result = JsonParseError::syntax;
+        return false;
+      }
+      return true;
+    }
+    result = handler.too_deep() ? JsonParseError::too_deep : JsonParseError::syntax;
+    return false;
+  };
+  doc.SetNull();
+  doc.Populate(generate);
+  if (result != JsonParseError::none) doc.SetNull();
+  return result;
+}
+
+std::string_view describe(JsonParseError e) {
+  switch (e) {
+    case JsonParseError::none: return "ok";
+    case JsonParseError::syntax: return "not valid JSON";
+    case JsonParseError::too_deep: return "nested too deeply";
+  }
+  return "not valid JSON";
+}
+
+}  // namespace parley::core
