@@ -39,16 +39,8 @@ void Api::mount(http::Router& router) {
 }
 
 std::string Api::request_token(const http::Request& req) const {
-  const std::string_view auth = req.header("authorization");
-  if (auth.size() >= 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
-    std::string_view token = auth.substr(7);
-    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-    // A Bearer header wins; an empty or bad one is a 401, never the cookie.
-    return token.empty() ? std::string("-") : std::string(token);
-  }
-  if (auth == "Bearer" || auth == "bearer") return "-";
-  return req.cookie(options_.cookie_name);
+  return http::presented_token(req.header("authorization"), req.header("cookie"),
+                               options_.cookie_name);
 }
 
 void Api::with_principal(const http::Request& req, http::Reply reply,

@@ -14,24 +14,23 @@
 namespace parley::api {
 
 struct ChatSockets::SocketState {
-  // Holds one of the user's MAX_SOCKETS_PER_USER slots and one of the IP's
-  // MAX_CONNECTIONS_PER_IP slots from authorization until the socket is
-  // gone, whichever way it goes.
+  // Holds one of the user's MAX_SOCKETS_PER_USER slots from authorization
+  // until the socket is gone, whichever way it goes. (MAX_CONNECTIONS_PER_IP
+  // is enforced by Engine.IO from the handshake on.)
   struct Slots {
     core::KeyedCounter* per_user = nullptr;
-    core::KeyedCounter* per_ip = nullptr;
-    std::string user, ip;
+    std::string user;
     Slots() = default;
     Slots(const Slots&) = delete;
     Slots& operator=(const Slots&) = delete;
     ~Slots() {
       if (per_user) per_user->decrement(user);
-      if (per_ip) per_ip->decrement(ip);
     }
   };
   Slots slots;
   store::User user;
   auth::Claims claims;
+  std::string token;  // re-checked every revalidate_every
   // Socket thread only.
   bool replaying = true;
   std::vector<std::pair<store::Message, std::shared_ptr<const std::string>>> buffered;
@@ -59,21 +58,6 @@ constexpr std::size_t kMaxTypingPeers = 256;
 
 // Live messages held back while a socket's replay runs.
 constexpr std::size_t kMaxBuffered = 1000;
-
-std::string cookie_value(std::string_view header, std::string_view name) {
-  while (!header.empty()) {
-    const auto semi = header.find(';');
-    std::string_view item = header.substr(0, semi);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    const auto eq = item.find('=');
-    if (eq != std::string_view::npos && item.substr(0, eq) == name) {
-      return std::string(item.substr(eq + 1));
-    }
-    if (semi == std::string_view::npos) break;
-    header.remove_prefix(semi + 1);
-  }
-  return {};
-}
 
 std::optional<std::string> member_string(const rapidjson::Value& obj, const char* key) {
   if (!obj.IsObject()) return std::nullopt;
@@ -157,41 +141,33 @@ std::string ChatSockets::token_of(const socketio::Socket& socket) const {
       core::JsonParseError::none) {
     if (auto t = member_string(auth, "token"); t && !t->empty()) return *t;
   }
-  const auto header = socket.handshake().header("authorization");
-  if (header.size() > 7 && (header.substr(0, 7) == "Bearer " || header.substr(0, 7) == "bearer ")) {
-    return std::string(header.substr(7));
-  }
-  return cookie_value(socket.handshake().header("cookie"), options_.cookie_name);
+  return http::presented_token(socket.handshake().header("authorization"),
+                               socket.handshake().header("cookie"), options_.cookie_name);
 }
 
 void ChatSockets::authorize(const std::shared_ptr<socketio::Socket>& socket,
                             std::function<void(std::string)> decide) {
   std::string token = token_of(*socket);
   if (token.empty()) return decide("unauthorized");
-  accounts_.authenticate(
-      token, [this, socket, decide = std::move(decide)](core::Result<auth::Principal> p) mutable {
-        if (!p) return decide("unauthorized");
-        auto st = std::make_shared<SocketState>();
-        // Reserve the slots now, atomically, so simultaneous connects
-        // cannot all pass the check.
-        if (!per_user_.try_increment(p->user.id, options_.max_sockets_per_user)) {
-          return decide("too many connections");
-        }
-        st->slots.per_user = &per_user_;
-        st->slots.user = p->user.id;
-        const std::string& ip = socket->handshake().client_ip;
-        if (!per_ip_.try_increment(ip, options_.max_connections_per_ip)) {
-          return decide("too many connections");
-        }
-        st->slots.per_ip = &per_ip_;
-        st->slots.ip = ip;
-        st->user = std::move(p->user);
-        st->claims = std::move(p->claims);
-        socket->post([socket, st, decide = std::move(decide)] {
-          socket->data = st;
-          decide({});
-        });
-      });
+  accounts_.authenticate(token, [this, socket, token, decide = std::move(decide)](
+                                    core::Result<auth::Principal> p) mutable {
+    if (!p) return decide("unauthorized");
+    auto st = std::make_shared<SocketState>();
+    // Reserve the slots now, atomically, so simultaneous connects
+    // cannot all pass the check.
+    if (!per_user_.try_increment(p->user.id, options_.max_sockets_per_user)) {
+      return decide("too many connections");
+    }
+    st->slots.per_user = &per_user_;
+    st->slots.user = p->user.id;
+    st->user = std::move(p->user);
+    st->claims = std::move(p->claims);
+    st->token = token;
+    socket->post([socket, st, decide = std::move(decide)] {
+      socket->data = st;
+      decide({});
+    });
+  });
 }
 
 void ChatSockets::on_connect(const std::shared_ptr<socketio::Socket>& socket) {
@@ -228,6 +204,7 @@ void ChatSockets::on_connect(const std::shared_ptr<socketio::Socket>& socket) {
       [weak = std::weak_ptr<socketio::Socket>(socket)] {
         if (auto s = weak.lock()) s->disconnect();
       });
+  revalidate_later(socket);
   replay(socket);
 }
 
@@ -306,7 +283,10 @@ void ChatSockets::deliver(const std::shared_ptr<socketio::Socket>& socket, const
   const std::string payload = "[\"message:received\",{\"message\":" + *json + "}]";
   SocketState* st = state(socket);
   if (m.to != st->user.id) {
-    socket->emit(payload);  // the sender's other devices: no receipt to take
+    // The sender's other devices: the contract asks every message:received
+    // for an ack, but a sender's own ack is no delivery receipt.
+    socket->emit_with_ack(payload, options_.delivery_ack_timeout,
+                          [](std::optional<rapidjson::Document>) {});
     return;
   }
   socket->emit_with_ack(
@@ -389,19 +369,43 @@ void ChatSockets::on_disconnect(const std::shared_ptr<socketio::Socket>& socket,
   const std::string uid = st->user.id;
   if (!presence_.disconnect(uid)) return;
   const core::EpochMs now = core::now_ms();
-  store_.set_last_seen(uid, now, [](core::Result<void> r) {
+  // Stored first, then told: an observer that reloads the user on
+  // user:offline reads this lastSeen. If the user came back meanwhile, the
+  // offline event is stale and not sent.
+  store_.set_last_seen(uid, now, [this, uid, now, sid = socket->id()](core::Result<void> r) {
     if (!r) obs::log(obs::Level::warn, "last seen: {}", r.error().detail);
+    if (presence_.online(uid)) return;
+    broadcast_presence(event_json("user:offline",
+                                  [&](JsonWriter& w) {
+                                    w.StartObject();
+                                    w.Key("userId");
+                                    write_string(w, uid);
+                                    w.Key("lastSeen");
+                                    write_string(w, core::to_iso8601(now));
+                                    w.EndObject();
+                                  }),
+                       sid);
   });
-  broadcast_presence(event_json("user:offline",
-                                [&](JsonWriter& w) {
-                                  w.StartObject();
-                                  w.Key("userId");
-                                  write_string(w, uid);
-                                  w.Key("lastSeen");
-                                  write_string(w, core::to_iso8601(now));
-                                  w.EndObject();
-                                }),
-                     socket->id());
+}
+
+void ChatSockets::revalidate_later(const std::shared_ptr<socketio::Socket>& socket) {
+  socket->after(options_.revalidate_every, [this, weak = std::weak_ptr<socketio::Socket>(socket)] {
+    auto s = weak.lock();
+    SocketState* st = s ? state(s) : nullptr;
+    if (!st || !s->connected()) return;
+    accounts_.authenticate(st->token, [this, weak](core::Result<auth::Principal> p) {
+      auto checked = weak.lock();
+      if (!checked) return;
+      // A store that cannot answer is no reason to drop anyone; a token that
+      // is no longer valid (user gone, revoked elsewhere) is.
+      const bool keep = p.has_value() || p.error().code != core::ErrorCode::unauthorized;
+      checked->post([this, checked, keep] {
+        if (!checked->connected()) return;
+        if (!keep) return checked->disconnect();
+        revalidate_later(checked);
+      });
+    });
+  });
 }
 
 void ChatSockets::disconnect_token(const std::string& jti) {

@@ -42,8 +42,11 @@ namespace parley::api {
 struct ChatSocketOptions {
   std::string cookie_name = "token";
   std::size_t max_sockets_per_user = 10;
-  std::size_t max_connections_per_ip = 1000;
   std::chrono::milliseconds delivery_ack_timeout{30000};
+  // How often a connected socket's token is checked again (AUTH_CACHE_MS,
+  // at least a second): a user deleted or a token revoked elsewhere ends
+  // the socket within this.
+  std::chrono::milliseconds revalidate_every{10000};
   // Pending messages are replayed this many at a time; the next page goes
   // out once this one is acked (or its acks time out).
   std::size_t replay_page = 100;
@@ -87,6 +90,9 @@ class ChatSockets final : public socketio::Application, public chat::MessageEven
   void deliver_or_buffer(const std::shared_ptr<socketio::Socket>& socket, const store::Message& m,
                          const std::shared_ptr<const std::string>& json);
   void replay(const std::shared_ptr<socketio::Socket>& socket);
+  // Socket thread: checks the socket's token again after revalidate_every,
+  // and so on while it stays valid.
+  void revalidate_later(const std::shared_ptr<socketio::Socket>& socket);
   void broadcast_presence(const std::string& array_json, const std::string& except_socket);
   void on_send(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
   void on_read(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
@@ -102,7 +108,6 @@ class ChatSockets final : public socketio::Application, public chat::MessageEven
   core::RateLimiter& typing_limiter_;
   socketio::Server* sio_ = nullptr;
   core::KeyedCounter per_user_;  // sockets per user, authorized or connected
-  core::KeyedCounter per_ip_;    // sockets per client IP, likewise
   cluster::Broker& broker_;
 };
 

@@ -2,6 +2,9 @@
 // the bottom up (store, auth, chat, api, http), runs until SIGINT/SIGTERM,
 // then shuts down in order: stop accepting, let in-flight requests finish,
 // drain the store's writer, join the pools.
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -45,6 +48,40 @@ int config_error(const std::string& message) {
   return kConfigError;
 }
 
+// Descriptors the server needs besides client connections: the database
+// files of the writer and each reader (db, WAL, shared memory), the event
+// loops, the listener, logs.
+constexpr long long kReservedFds = 128;
+
+// Raises the soft open-files limit to the hard one and checks that
+// MAX_CONNECTIONS fits under it (each connection is one descriptor). An
+// unset MAX_CONNECTIONS is lowered to fit; a set one that does not fit is a
+// configuration error. Returns the error text, or empty.
+std::string fit_open_files(config::Settings& settings, std::string& warning) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return {};
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  if (lim.rlim_cur == RLIM_INFINITY) return {};
+  const auto limit = static_cast<long long>(lim.rlim_cur);
+  const long long needed = settings.max_connections + kReservedFds + settings.db_readers * 3;
+  if (needed <= limit) return {};
+  const long long fits = limit - kReservedFds - settings.db_readers * 3;
+  if (settings.max_connections_set || fits < 1) {
+    return fmt::format(
+        "MAX_CONNECTIONS={} needs about {} open files but the limit is {} (ulimit -n); lower "
+        "MAX_CONNECTIONS to {} or less, or raise the limit",
+        settings.max_connections, needed, limit, std::max(fits, 0LL));
+  }
+  warning = fmt::format("MAX_CONNECTIONS lowered from {} to {} to fit the open files limit ({})",
+                        settings.max_connections, fits, limit);
+  settings.max_connections = static_cast<int>(fits);
+  return {};
+}
+
 // Blocks SIGINT/SIGTERM in this thread and every thread it starts later, so
 // that only wait_for_signal() receives them.
 sigset_t block_stop_signals() {
@@ -85,7 +122,11 @@ int run() {
         "use an SQLite file (DATABASE_URL=sqlite:./data/parley.db)");
   }
 
+  std::string fd_warning;
+  if (auto err = fit_open_files(settings, fd_warning); !err.empty()) return config_error(err);
+
   obs::init_logging(settings.log_level, settings.production);
+  if (!fd_warning.empty()) obs::log(obs::Level::warn, "{}", fd_warning);
   if (settings.jwt_secret_generated) {
     obs::log(obs::Level::warn, "JWT_SECRET is not set: using a generated secret kept in ./data/");
   }
@@ -112,8 +153,8 @@ int run() {
         s.batches.load(), s.writes.load(), s.largest_batch.load());
   });
   auth::PasswordHasher hasher(settings.bcrypt_rounds, settings.cpu_threads);
-  auth::Accounts accounts(*db, hasher, auth::Jwt(settings.jwt_secret), settings.jwt_expires_in,
-                          settings.auth_cache);
+  auth::Accounts accounts(*db, hasher, auth::Jwt(settings.jwt_secret, settings.jwt_leeway_seconds),
+                          settings.jwt_expires_in, settings.auth_cache);
   chat::Presence presence;
   chat::Directory directory(*db, presence);
   core::RateLimiter auth_limiter(settings.rate_limit_auth_per_min / 60.0,
@@ -128,7 +169,7 @@ int run() {
   api::ChatSocketOptions copt;
   copt.cookie_name = settings.cookie_name;
   copt.max_sockets_per_user = static_cast<std::size_t>(settings.max_sockets_per_user);
-  copt.max_connections_per_ip = static_cast<std::size_t>(settings.max_connections_per_ip);
+  copt.revalidate_every = std::max(settings.auth_cache, std::chrono::milliseconds(1000));
   cluster::LocalBroker broker;  // one node; a Redis broker would go here
   api::ChatSockets chat_sockets(copt, accounts, messenger, *db, presence, typing_limiter, broker);
   messenger.set_events(&chat_sockets);
@@ -157,6 +198,9 @@ int run() {
   sopt.cors_any_origin = settings.protocol_test_mode;
   // Polling bodies may carry a whole maxPayload; Engine.IO itself answers
   // 413 and closes the session above maxPayload.
+  sopt.linger_max_bytes = settings.linger_max_bytes;
+  sopt.linger_timeout = settings.linger_timeout;
+  sopt.ws_any_origin = settings.ws_allow_any_origin || settings.protocol_test_mode;
   sopt.body_limits = {{"/socket.io", 2 * settings.max_payload_bytes},
                       {"/engine.io", 2 * settings.max_payload_bytes}};
 
@@ -168,10 +212,16 @@ int run() {
   eopt.max_queue_packets = static_cast<std::size_t>(settings.socket_queue_max_packets);
   eopt.max_queue_bytes = settings.socket_queue_max_bytes;
   eopt.max_sessions = static_cast<std::size_t>(settings.max_connections);
+  eopt.max_sessions_per_ip = static_cast<std::size_t>(settings.max_connections_per_ip);
+  eopt.max_pending_sessions_per_ip = static_cast<std::size_t>(settings.max_pending_sessions_per_ip);
+  eopt.handshakes_per_ip_per_sec = settings.handshakes_per_ip_per_sec;
+  eopt.handshakes_per_ip_burst = settings.handshakes_per_ip_burst;
+  eopt.handshake_rate_limited = !settings.rate_limit_disabled;
   socketio::Options sio_opt;
   sio_opt.max_attachments = static_cast<std::size_t>(settings.socket_max_attachments);
   sio_opt.connect_timeout = settings.connect_timeout;
   sio_opt.max_json_depth = settings.json_max_depth;
+  sio_opt.max_attachment_bytes = settings.socket_max_attachment_bytes;
   api::ProtocolTestApp test_app;
   socketio::Application& sio_app =
       settings.protocol_test_mode ? static_cast<socketio::Application&>(test_app) : chat_sockets;

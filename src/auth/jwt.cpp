@@ -153,6 +153,12 @@ core::Result<Claims> Jwt::verify(std::string_view token, std::int64_t now_second
   }
   c.exp = exp->value.GetInt64();
   if (c.exp <= now_seconds) return core::fail(unauthorized("jwt: expired"));
+  if (const auto nbf = payload.FindMember("nbf"); nbf != payload.MemberEnd()) {
+    if (!nbf->value.IsNumber()) return core::fail(unauthorized("jwt: nbf is not a number"));
+    if (nbf->value.GetDouble() > static_cast<double>(now_seconds + leeway_)) {
+      return core::fail(unauthorized("jwt: not yet valid"));
+    }
+  }
   if (iat != payload.MemberEnd() && iat->value.IsInt64()) c.iat = iat->value.GetInt64();
   if (jti == payload.MemberEnd() || !jti->value.IsString() || jti->value.GetStringLength() == 0) {
     return core::fail(unauthorized("jwt: no jti"));

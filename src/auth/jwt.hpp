@@ -20,15 +20,20 @@ struct Claims {
 
 class Jwt {
  public:
-  explicit Jwt(std::string secret) : secret_(std::move(secret)) {}
+  // `leeway_seconds` tolerates clocks that disagree a little about `nbf`
+  // (JWT_LEEWAY_SECONDS).
+  explicit Jwt(std::string secret, std::int64_t leeway_seconds = 5)
+      : secret_(std::move(secret)), leeway_(leeway_seconds) {}
 
   std::string sign(const Claims& claims) const;
-  // Checks form, algorithm, signature (constant time), `exp` > now and the
-  // presence of `sub` (an ObjectId) and `jti`. Any failure is unauthorized.
+  // Checks form, algorithm, signature (constant time), `exp` > now, `nbf`
+  // (when present) <= now + leeway and the presence of `sub` (an ObjectId)
+  // and `jti`. Any failure is unauthorized.
   core::Result<Claims> verify(std::string_view token, std::int64_t now_seconds) const;
 
  private:
   std::string secret_;
+  std::int64_t leeway_;
 };
 
 // RFC 4648 base64url without padding. decode returns false on any character

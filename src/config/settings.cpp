@@ -245,6 +245,7 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
     }
   }
   PARLEY_TRY_ASSIGN(s.trust_proxy, parse_bool(env, "TRUST_PROXY", false));
+  PARLEY_TRY_ASSIGN(s.jwt_leeway_seconds, parse_int(env, "JWT_LEEWAY_SECONDS", 5, 0, 3600));
 
   PARLEY_TRY_ASSIGN(s.body_limit_bytes, parse_int(env, "BODY_LIMIT_BYTES", 102400, 1, 1 << 30));
   PARLEY_TRY_ASSIGN(s.max_header_bytes, parse_int(env, "MAX_HEADER_BYTES", 16384, 1024, 1 << 20));
@@ -263,7 +264,8 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
                           std::pair{"AUTH_CACHE_MS", &s.auth_cache},
                           std::pair{"KEEPALIVE_TIMEOUT_MS", &s.keepalive_timeout},
                           std::pair{"REQUEST_TIMEOUT_MS", &s.request_timeout},
-                          std::pair{"SHUTDOWN_TIMEOUT_MS", &s.shutdown_timeout}}) {
+                          std::pair{"SHUTDOWN_TIMEOUT_MS", &s.shutdown_timeout},
+                          std::pair{"LINGER_TIMEOUT_MS", &s.linger_timeout}}) {
     if (auto r = ms(key, *dst); !r) return Fail(r.error());
   }
   PARLEY_TRY_ASSIGN(s.rate_limit_auth_per_min,
@@ -277,9 +279,21 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
   PARLEY_TRY_ASSIGN(s.max_connections_per_ip,
                     parse_int(env, "MAX_CONNECTIONS_PER_IP", 1000, 1, 10000000));
   PARLEY_TRY_ASSIGN(s.max_connections, parse_int(env, "MAX_CONNECTIONS", 20000, 1, 10000000));
+  s.max_connections_set = find(env, "MAX_CONNECTIONS") != nullptr;
+  PARLEY_TRY_ASSIGN(s.linger_max_bytes,
+                    parse_int(env, "LINGER_MAX_BYTES", 8 * 1024 * 1024, 0, 1LL << 32));
+  PARLEY_TRY_ASSIGN(s.ws_allow_any_origin, parse_bool(env, "WS_ALLOW_ANY_ORIGIN", false));
   PARLEY_TRY_ASSIGN(s.max_payload_bytes, parse_int(env, "MAX_PAYLOAD_BYTES", 1000000, 1, 1 << 30));
   PARLEY_TRY_ASSIGN(s.socket_max_attachments,
                     parse_int(env, "SOCKET_MAX_ATTACHMENTS", 10, 0, 1000));
+  PARLEY_TRY_ASSIGN(s.socket_max_attachment_bytes,
+                    parse_int(env, "SOCKET_MAX_ATTACHMENT_BYTES", 1 << 20, 0, 1LL << 32));
+  PARLEY_TRY_ASSIGN(s.max_pending_sessions_per_ip,
+                    parse_int(env, "MAX_PENDING_SESSIONS_PER_IP", 256, 1, 10000000));
+  PARLEY_TRY_ASSIGN(s.handshakes_per_ip_per_sec,
+                    parse_int(env, "HANDSHAKES_PER_IP_PER_SEC", 50, 1, 10000000));
+  PARLEY_TRY_ASSIGN(s.handshakes_per_ip_burst,
+                    parse_int(env, "HANDSHAKES_PER_IP_BURST", 500, 1, 10000000));
   PARLEY_TRY_ASSIGN(s.socket_queue_max_packets,
                     parse_int(env, "SOCKET_QUEUE_MAX_PACKETS", 4096, 1, 10000000));
   PARLEY_TRY_ASSIGN(s.socket_queue_max_bytes,

@@ -43,6 +43,8 @@ struct Settings {
   std::string cookie_name = "token";
   bool cookie_secure = false;
   int bcrypt_rounds = 12;
+  // Tolerance for a token's `nbf` (clock skew between issuers), seconds.
+  int jwt_leeway_seconds = 5;
   // How long a verified token is trusted without asking the store again
   // (0: always ask). Revocations on this node apply at once regardless.
   std::chrono::milliseconds auth_cache{10000};
@@ -72,13 +74,28 @@ struct Settings {
   int max_sockets_per_user = 10;
   int max_connections_per_ip = 1000;
   int max_connections = 20000;  // all clients together
+  // Whether MAX_CONNECTIONS was given: if not, it is lowered to fit the open
+  // files limit; if it was and does not fit, parleyd refuses to start.
+  bool max_connections_set = false;
+  // Lingering close after 413/431: bytes read and dropped, and for how long.
+  std::size_t linger_max_bytes = 8 * 1024 * 1024;
+  std::chrono::milliseconds linger_timeout{5000};
+  // WebSocket upgrades from an Origin outside CLIENT_URL are refused unless
+  // this is set.
+  bool ws_allow_any_origin = false;
 
   // --- real time (Engine.IO / Socket.IO)
   std::chrono::milliseconds ping_interval{25000};
   std::chrono::milliseconds ping_timeout{20000};
-  std::chrono::milliseconds connect_timeout{45000};      // to send a Socket.IO CONNECT
-  std::size_t max_payload_bytes = 1000000;               // per message / polling body
-  int socket_max_attachments = 10;                       // binary attachments per packet
+  std::chrono::milliseconds connect_timeout{45000};   // to send a Socket.IO CONNECT
+  std::size_t max_payload_bytes = 1000000;            // per message / polling body
+  int socket_max_attachments = 10;                    // binary attachments per packet
+  std::size_t socket_max_attachment_bytes = 1 << 20;  // buffered attachment bytes per packet
+  // Unauthenticated sessions: per client IP, Engine.IO sessions whose peer
+  // has not connected a namespace yet, and new sessions per second (burst).
+  int max_pending_sessions_per_ip = 256;
+  double handshakes_per_ip_per_sec = 50;
+  int handshakes_per_ip_burst = 500;
   int socket_queue_max_packets = 4096;                   // outbound queue per session, packets ...
   std::size_t socket_queue_max_bytes = 8 * 1024 * 1024;  // ... and bytes
   // Test-only: behave as the server of the public protocol test suites.

@@ -11,6 +11,7 @@ struct Row {
 Row row(ErrorCode code) {
   switch (code) {
     case ErrorCode::invalid_json: return {"invalid_json", 400};
+    case ErrorCode::bad_request: return {"bad_request", 400};
     case ErrorCode::unsupported_media_type: return {"unsupported_media_type", 415};
     case ErrorCode::validation_failed: return {"validation_failed", 400};
     case ErrorCode::invalid_credentials: return {"invalid_credentials", 401};

@@ -16,6 +16,7 @@ namespace parley::core {
 
 enum class ErrorCode {
   invalid_json,
+  bad_request,  // malformed HTTP (framing, Host), answered by the HTTP layer
   unsupported_media_type,
   validation_failed,
   invalid_credentials,

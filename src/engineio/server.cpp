@@ -18,6 +18,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include "core/rate_limiter.hpp"
 #include "engineio/codec.hpp"
 #include "http/upgrade.hpp"
 #include "net/io_pool.hpp"
@@ -119,14 +120,23 @@ tcp::socket rebind(tcp::socket socket, asio::io_context& target) {
   return out;
 }
 
+std::string_view status_reason(int status) {
+  switch (status) {
+    case 403: return "Forbidden";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    default: return "Bad Request";
+  }
+}
+
 // Answers an upgrade request with the protocol's HTTP error and closes.
-void refuse_upgrade(tcp::socket& socket, EioError e) {
+void refuse_upgrade(tcp::socket& socket, EioError e, int status = 400) {
   const std::string body =
       fmt::format(R"({{"code":{},"message":"{}"}})", static_cast<int>(e), error_message(e));
   const std::string res = fmt::format(
-      "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: "
+      "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: "
       "{}\r\nConnection: close\r\n\r\n{}",
-      body.size(), body);
+      status, status_reason(status), body.size(), body);
   beast::error_code ec;
   asio::write(socket, asio::buffer(res), ec);
   socket.shutdown(tcp::socket::shutdown_both, ec);
@@ -157,13 +167,27 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
         slow_consumers(&m.counter("parley_eio_slow_consumers_total",
                                   "Sessions closed because their peer did not read.")),
         protocol_errors(&m.counter("parley_eio_protocol_errors_total",
-                                   "Sessions closed for a malformed or oversized packet.")) {}
+                                   "Sessions closed for a malformed or oversized packet.")),
+        handshakes_refused(&m.counter(
+            "parley_eio_handshakes_refused_total",
+            "Handshakes refused: session table full, per-IP caps or per-IP handshake rate.")),
+        handshake_limiter(o.handshakes_per_ip_per_sec, o.handshakes_per_ip_burst,
+                          o.handshake_rate_limited) {}
 
   void handle_polling(const http::Request& req, const http::Reply& reply);
-  void handle_upgrade(tcp::socket socket, http::UpgradeRequest req, std::string client_ip);
+  void handle_upgrade(tcp::socket socket, http::UpgradeRequest req, std::string client_ip,
+                      std::shared_ptr<void> slot);
   std::shared_ptr<SessionImpl> find(const std::string& sid);
-  std::shared_ptr<SessionImpl> create(asio::io_context& ctx, Handshake hs, bool websocket);
-  void forget(const std::string& sid);
+  // A new registered session, or the reason it is refused.
+  struct Created {
+    std::shared_ptr<SessionImpl> session;
+    EioError error = EioError::forbidden;
+    int status = 403;
+  };
+  Created create(asio::io_context& ctx, Handshake hs);
+  // Session thread of `s`: drops it from the registry and its IP's counts.
+  void forget(SessionImpl& s);
+  void connected(SessionImpl& s);
 
   Options opt;
   net::IoPool& io;
@@ -171,14 +195,22 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   obs::Gauge* sessions_gauge;
   obs::Counter* slow_consumers;
   obs::Counter* protocol_errors;
-  mutable std::mutex mutex;  // guards registry
+  obs::Counter* handshakes_refused;
+  core::RateLimiter handshake_limiter;
+  struct IpUse {
+    std::size_t sessions = 0;
+    std::size_t pending = 0;  // not yet accepted by the layer above
+  };
+  mutable std::mutex mutex;  // guards registry and per_ip
   std::unordered_map<std::string, std::shared_ptr<SessionImpl>> registry;
+  std::unordered_map<std::string, IpUse> per_ip;  // entries with sessions > 0
 };
 
 // One WebSocket connection, on its session's thread.
 class WsTransport : public std::enable_shared_from_this<WsTransport> {
  public:
-  explicit WsTransport(tcp::socket socket) : stream_(std::move(socket)) {}
+  WsTransport(tcp::socket socket, std::shared_ptr<void> slot)
+      : stream_(std::move(socket)), slot_(std::move(slot)) {}
 
   void start(std::weak_ptr<SessionImpl> session, http::UpgradeRequest req, std::size_t max_payload);
   // Completes the WebSocket handshake, then closes at once (a second
@@ -214,7 +246,8 @@ class WsTransport : public std::enable_shared_from_this<WsTransport> {
   void do_close();
 
   ws::stream<beast::tcp_stream> stream_;
-  http::UpgradeRequest req_;  // the upgrade request, until the handshake is done
+  std::shared_ptr<void> slot_;  // the connection's place under MAX_CONNECTIONS
+  http::UpgradeRequest req_;    // the upgrade request, until the handshake is done
   beast::flat_buffer buffer_;
   std::weak_ptr<SessionImpl> session_;
   // Frames to write; queue_[head_] is next. Emptied (and head_ reset) when
@@ -243,6 +276,10 @@ class SessionImpl final : public Session, public std::enable_shared_from_this<Se
   const std::string& id() const override { return sid_; }
   const Handshake& handshake() const override { return hs_; }
   bool closed() const override { return closed_; }
+  void mark_connected() override { srv_->connected(*this); }
+  // Guarded by the server's mutex (set at creation, cleared by forget() or
+  // connected()).
+  bool counted_pending_ = true;
   std::size_t backlog() const override {
     return queue_.size() + (transport_ws_ ? transport_ws_->queued() : 0);
   }
@@ -521,7 +558,7 @@ void SessionImpl::on_poll_get(http::Reply reply) {
     noop_timer_.cancel();
     std::vector<Packet> out = std::move(queue_);
     queue_.clear();
-    srv_->forget(sid_);
+    srv_->forget(*this);
     if (probe_) probe_->close();
     return reply(text_response(encode_payload(out)));
   }
@@ -581,7 +618,7 @@ void SessionImpl::on_ws_frame(WsTransport* from, const std::string& data, bool b
       // close (and anything queued) on its new transport.
       lingering_ = false;
       noop_timer_.cancel();
-      srv_->forget(sid_);
+      srv_->forget(*this);
       auto ws = std::move(probe_);
       for (Packet& p : queue_) {
         if (p.binary)
@@ -651,11 +688,11 @@ void SessionImpl::close_now(std::string_view reason, bool by_client) {
     noop_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec || !self->lingering_) return;
       self->lingering_ = false;
-      self->srv_->forget(self->sid_);
+      self->srv_->forget(*self);
       if (self->probe_) self->probe_->close();
     });
   } else {
-    srv_->forget(sid_);
+    srv_->forget(*this);
   }
   if (poll_) {
     std::vector<Packet> out = std::move(queue_);
@@ -684,20 +721,50 @@ std::shared_ptr<SessionImpl> Server::Impl::find(const std::string& sid) {
   return it == registry.end() ? nullptr : it->second;
 }
 
-std::shared_ptr<SessionImpl> Server::Impl::create(asio::io_context& ctx, Handshake hs,
-                                                  bool /*websocket*/) {
+Server::Impl::Created Server::Impl::create(asio::io_context& ctx, Handshake hs) {
+  Created out;
+  if (!handshake_limiter.take(hs.client_ip).allowed) {
+    handshakes_refused->inc();
+    out.status = 429;
+    return out;
+  }
   std::lock_guard lock(mutex);
-  if (registry.size() >= opt.max_sessions) return nullptr;
+  IpUse& use = per_ip[hs.client_ip];  // erased below if it stays unused
+  if (registry.size() >= opt.max_sessions || use.sessions >= opt.max_sessions_per_ip ||
+      use.pending >= opt.max_pending_sessions_per_ip) {
+    if (use.sessions == 0) per_ip.erase(hs.client_ip);
+    handshakes_refused->inc();
+    out.status = registry.size() >= opt.max_sessions ? 503 : 403;
+    return out;
+  }
+  ++use.sessions;
+  ++use.pending;
   std::string sid = new_sid();
-  auto s = std::make_shared<SessionImpl>(shared_from_this(), ctx, sid, std::move(hs));
-  registry.emplace(std::move(sid), s);
+  out.session = std::make_shared<SessionImpl>(shared_from_this(), ctx, sid, std::move(hs));
+  registry.emplace(std::move(sid), out.session);
   sessions_gauge->add(1);
-  return s;
+  return out;
 }
 
-void Server::Impl::forget(const std::string& sid) {
+void Server::Impl::forget(SessionImpl& s) {
   std::lock_guard lock(mutex);
-  if (registry.erase(sid) > 0) sessions_gauge->add(-1);
+  if (registry.erase(s.id()) == 0) return;
+  sessions_gauge->add(-1);
+  auto it = per_ip.find(s.handshake().client_ip);
+  if (it == per_ip.end()) return;
+  if (s.counted_pending_) {
+    s.counted_pending_ = false;
+    --it->second.pending;
+  }
+  if (--it->second.sessions == 0) per_ip.erase(it);
+}
+
+void Server::Impl::connected(SessionImpl& s) {
+  std::lock_guard lock(mutex);
+  if (!s.counted_pending_) return;
+  s.counted_pending_ = false;
+  auto it = per_ip.find(s.handshake().client_ip);
+  if (it != per_ip.end()) --it->second.pending;
 }
 
 void Server::Impl::handle_polling(const http::Request& req, const http::Reply& reply) {
@@ -717,9 +784,9 @@ void Server::Impl::handle_polling(const http::Request& req, const http::Reply& r
       if (kept_header(name)) hs.headers.emplace_back(name, value);
     }
     auto& ctx = io.next();
-    auto s = create(ctx, std::move(hs), false);
-    if (!s) return reply(error_response(EioError::forbidden, 503));
-    asio::post(ctx, [s, reply] { s->open(false, nullptr, reply); });
+    auto created = create(ctx, std::move(hs));
+    if (!created.session) return reply(error_response(created.error, created.status));
+    asio::post(ctx, [s = std::move(created.session), reply] { s->open(false, nullptr, reply); });
     return;
   }
   auto s = find(sid);
@@ -735,11 +802,11 @@ void Server::Impl::handle_polling(const http::Request& req, const http::Reply& r
 }
 
 void Server::Impl::handle_upgrade(tcp::socket socket, http::UpgradeRequest req,
-                                  std::string client_ip) {
+                                  std::string client_ip, std::shared_ptr<void> slot) {
   const std::string target(req.target());
   const auto q = target.find('?');
   const std::string query = q == std::string::npos ? std::string() : target.substr(q + 1);
-  auto refuse = [&socket](EioError e) { refuse_upgrade(socket, e); };
+  auto refuse = [&socket](EioError e, int status = 400) { refuse_upgrade(socket, e, status); };
 
   if (query_value(query, "transport") != "websocket") return refuse(EioError::unknown_transport);
   const std::string sid = query_value(query, "sid");
@@ -754,9 +821,10 @@ void Server::Impl::handle_upgrade(tcp::socket socket, http::UpgradeRequest req,
     hs.query = query;
     hs.client_ip = std::move(client_ip);
     auto& ctx = static_cast<asio::io_context&>(socket.get_executor().context());
-    auto s = create(ctx, std::move(hs), true);
-    if (!s) return refuse(EioError::forbidden);
-    auto wst = std::make_shared<WsTransport>(std::move(socket));
+    auto created = create(ctx, std::move(hs));
+    if (!created.session) return refuse(created.error, created.status);
+    auto s = std::move(created.session);
+    auto wst = std::make_shared<WsTransport>(std::move(socket), std::move(slot));
     wst->start(s, std::move(req), opt.max_payload);
     s->open(true, wst, std::nullopt);
     return;
@@ -765,12 +833,14 @@ void Server::Impl::handle_upgrade(tcp::socket socket, http::UpgradeRequest req,
   if (!s) return refuse(EioError::unknown_sid);
   auto& ctx = s->context();
   auto moved = std::make_shared<tcp::socket>(rebind(std::move(socket), ctx));
-  asio::post(ctx, [this, self = shared_from_this(), s, moved, req = std::move(req)]() mutable {
+  asio::post(ctx, [this, self = shared_from_this(), s, moved, req = std::move(req),
+                   slot = std::move(slot)]() mutable {
     if (s->closed() || s->upgraded() || s->upgrading()) {
-      std::make_shared<WsTransport>(std::move(*moved))->accept_and_close(std::move(req));
+      std::make_shared<WsTransport>(std::move(*moved), std::move(slot))
+          ->accept_and_close(std::move(req));
       return;
     }
-    auto wst = std::make_shared<WsTransport>(std::move(*moved));
+    auto wst = std::make_shared<WsTransport>(std::move(*moved), std::move(slot));
     s->begin_probe(wst);
     wst->start(s, std::move(req), opt.max_payload);
   });
@@ -783,8 +853,10 @@ class UpgradeAdapter final : public http::UpgradeHandler {
   // A WebSocket client sends nothing before the 101 answer, so `buffer`
   // holds no frames to pass on.
   void upgrade(tcp::socket socket, http::UpgradeRequest request,
-               const beast::flat_buffer& /*buffer*/, std::string client_ip) override {
-    impl_->handle_upgrade(std::move(socket), std::move(request), std::move(client_ip));
+               const beast::flat_buffer& /*buffer*/, std::string client_ip,
+               std::shared_ptr<void> slot) override {
+    impl_->handle_upgrade(std::move(socket), std::move(request), std::move(client_ip),
+                          std::move(slot));
   }
 
  private:

@@ -40,6 +40,17 @@ struct Options {
   std::size_t max_queue_packets = 4096;
   std::size_t max_queue_bytes = 8 * 1024 * 1024;
   std::size_t max_sessions = 20000;
+  // Per client IP, counted from the handshake on (MAX_CONNECTIONS_PER_IP):
+  // sessions in all, and sessions whose peer has not yet been accepted by
+  // the layer above (MAX_PENDING_SESSIONS_PER_IP), so that nobody can fill
+  // the session table without a token.
+  std::size_t max_sessions_per_ip = 1000;
+  std::size_t max_pending_sessions_per_ip = 32;
+  // New sessions per client IP: a token bucket (HANDSHAKES_PER_IP_PER_SEC,
+  // burst HANDSHAKES_PER_IP_BURST); off when rate limits are disabled.
+  double handshakes_per_ip_per_sec = 20;
+  double handshakes_per_ip_burst = 100;
+  bool handshake_rate_limited = true;
 };
 
 class Server {

@@ -46,6 +46,10 @@ class Session {
   // Session thread. Closes the session; the handler hears on_close once.
   virtual void close(std::string_view reason) = 0;
   virtual bool closed() const = 0;
+  // Session thread. The layer above accepted the peer (Socket.IO: a
+  // namespace connected, i.e. the peer authenticated): from now on the
+  // session no longer counts against its IP's cap on unconnected sessions.
+  virtual void mark_connected() = 0;
   // Session thread. Packets queued for the peer and not yet written to it
   // (polling: not yet fetched by a GET).
   virtual std::size_t backlog() const = 0;

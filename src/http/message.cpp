@@ -83,28 +83,51 @@ bool Request::query_param(std::string_view name, std::string& value) const {
   return false;
 }
 
+std::string cookie_value(std::string_view cookie_header, std::string_view name) {
+  std::string_view rest = cookie_header;
+  while (!rest.empty()) {
+    const auto semi = rest.find(';');
+    const std::string_view item = trim(rest.substr(0, semi));
+    const auto eq = item.find('=');
+    if (eq != std::string_view::npos && trim(item.substr(0, eq)) == name) {
+      std::string_view value = trim(item.substr(eq + 1));
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+      std::string out;
+      if (!url_decode(value, out, false)) out.assign(value);
+      return out;
+    }
+    if (semi == std::string_view::npos) break;
+    rest.remove_prefix(semi + 1);
+  }
+  return {};
+}
+
 std::string Request::cookie(std::string_view name) const {
   for (const auto& [k, v] : headers) {
     if (k != "cookie") continue;
-    std::string_view rest = v;
-    while (!rest.empty()) {
-      const auto semi = rest.find(';');
-      const std::string_view item = trim(rest.substr(0, semi));
-      const auto eq = item.find('=');
-      if (eq != std::string_view::npos && trim(item.substr(0, eq)) == name) {
-        std::string_view value = trim(item.substr(eq + 1));
-        if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-          value = value.substr(1, value.size() - 2);
-        }
-        std::string out;
-        if (!url_decode(value, out, false)) out.assign(value);
-        return out;
-      }
-      if (semi == std::string_view::npos) break;
-      rest.remove_prefix(semi + 1);
-    }
+    if (auto value = cookie_value(v, name); !value.empty()) return value;
   }
   return {};
+}
+
+std::string presented_token(std::string_view authorization, std::string_view cookie_header,
+                            std::string_view cookie_name) {
+  const std::string_view auth = trim(authorization);
+  const auto space = auth.find_first_of(" \t");
+  const std::string_view scheme = auth.substr(0, space);
+  constexpr std::string_view kBearer = "bearer";
+  const bool bearer = scheme.size() == kBearer.size() &&
+                      std::equal(scheme.begin(), scheme.end(), kBearer.begin(), [](char a, char b) {
+                        return std::tolower(static_cast<unsigned char>(a)) == b;
+                      });
+  if (bearer) {
+    const std::string_view token =
+        space == std::string_view::npos ? std::string_view{} : trim(auth.substr(space + 1));
+    return token.empty() ? std::string(kBadCredential) : std::string(token);
+  }
+  return cookie_value(cookie_header, cookie_name);
 }
 
 Response Response::json(int status, std::string body) {

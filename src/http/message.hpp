@@ -56,6 +56,20 @@ struct Response {
 using Reply = std::function<void(Response)>;
 using Handler = std::function<void(const Request&, Reply)>;
 
+// The value of cookie `name` in a Cookie header (surrounding quotes removed,
+// %-decoded), or empty.
+std::string cookie_value(std::string_view cookie_header, std::string_view name);
+
+// The token a request presents, per the contract, for HTTP and Socket.IO
+// handshakes alike: an `Authorization` header with the scheme `Bearer`
+// (any case) wins, and when its token is missing the answer is
+// kBadCredential (a 401, never a fall-back to the cookie); a header of
+// another scheme is ignored; otherwise the cookie `cookie_name`. Empty when
+// nothing is presented.
+inline constexpr std::string_view kBadCredential = "-";
+std::string presented_token(std::string_view authorization, std::string_view cookie_header,
+                            std::string_view cookie_name);
+
 // Percent-decoding ('+' as space when `form`); false on a bad escape.
 bool url_decode(std::string_view in, std::string& out, bool form);
 

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -59,6 +60,34 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// The comma-separated tokens of a header's values, trimmed and lower-cased.
+std::vector<std::string> header_tokens(const bhttp::fields& fields, bhttp::field name) {
+  std::vector<std::string> out;
+  for (auto it = fields.find(name); it != fields.end() && it->name() == name; ++it) {
+    std::string_view rest = it->value();
+    while (true) {
+      const auto comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+      out.push_back(lower(item));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  return out;
+}
+
+// Accept errors that mean "out of file descriptors or kernel memory":
+// retrying at once would spin.
+bool resource_exhausted(const beast::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+         ec == asio::error::no_memory || ec == boost::system::errc::too_many_files_open_in_system;
+}
+
+constexpr auto kAcceptBackoffMin = std::chrono::milliseconds(10);
+constexpr auto kAcceptBackoffMax = std::chrono::milliseconds(1000);
+
 bool valid_request_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id) {
@@ -82,7 +111,8 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
         metrics(m),
         cors(opt.cors_origins, opt.cors_any_origin),
         static_headers(security_headers(opt.hsts)),
-        acceptor(io.at(0)) {
+        acceptor(io.at(0)),
+        accept_timer(io.at(0)) {
     for (const auto& p : r.patterns()) route_metric.emplace(p, m.route(p));
     metric_not_found = m.route("(unmatched)");
     metric_preflight = m.route("(preflight)");
@@ -93,13 +123,20 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
     route_metric.emplace("(upgrade)", m.route("(upgrade)"));
     refused = &m.counter("parley_http_connections_refused_total",
                          "Connections closed at accept: over MAX_CONNECTIONS.");
+    fd_exhausted = &m.counter(
+        "parley_http_accept_fd_exhausted_total",
+        "Accepts that failed for lack of file descriptors or memory (the acceptor backs off).");
   }
 
   std::string start();
   void stop();
   void do_accept();
+  void on_accept_exhausted(const beast::error_code& ec);
   void add(const std::shared_ptr<Connection>& c);
-  void remove(Connection* c);
+  // Forgets the connection object; its slot under MAX_CONNECTIONS is given
+  // back separately by release() (an upgraded socket keeps it).
+  void untrack(Connection* c);
+  void release();
   std::size_t metric_for(const std::string& label) const {
     auto it = route_metric.find(label);
     return it == route_metric.end() ? metric_not_found : it->second;
@@ -114,9 +151,15 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   std::unordered_map<std::string, std::size_t> route_metric;  // read-only after start
   std::size_t metric_not_found = 0, metric_preflight = 0, metric_bad = 0;
   obs::Counter* refused = nullptr;
+  obs::Counter* fd_exhausted = nullptr;
   std::vector<std::pair<std::string, std::shared_ptr<UpgradeHandler>>> upgrades;  // start-up only
   std::size_t max_body_limit = 0;
   tcp::acceptor acceptor;  // io.at(0)'s thread only, after start
+  // Accept back-off at the descriptor limit; io.at(0)'s thread only.
+  asio::steady_timer accept_timer;
+  std::chrono::milliseconds accept_backoff{0};
+  Clock::time_point exhausted_logged_at{};
+  std::size_t exhausted_unlogged = 0;
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> open{0};
   mutable std::mutex conns_mutex;  // guards conns
@@ -128,14 +171,21 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(std::shared_ptr<Server::Impl> srv, tcp::socket socket)
-      : srv_(std::move(srv)), stream_(std::move(socket)) {
+      : srv_(std::move(srv)),
+        stream_(std::move(socket)),
+        // The whole head must fit, so that MAX_HEADER_BYTES (431) is what
+        // stops a large head, never the buffer.
+        buffer_(srv_->opt.header_limit + kReadChunk) {
     boost::system::error_code ec;
     const auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) peer_ip_ = ep.address().to_string();
     stream_.socket().set_option(tcp::no_delay(true), ec);
   }
   ~Connection() {
-    if (registered_) srv_->remove(this);
+    if (registered_) {
+      srv_->untrack(this);
+      srv_->release();
+    }
   }
 
   asio::any_io_executor executor() { return stream_.get_executor(); }
@@ -177,13 +227,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
     started_ = Clock::now();
     const auto& msg = parser_->get();
     keep_alive_ = msg.keep_alive();
+    if (auto problem = framing_problem(msg); !problem.empty()) {
+      return reject(400, core::ErrorCode::bad_request, problem);
+    }
     if (boost::beast::websocket::is_upgrade(msg)) {
-      if (auto* h = upgrade_handler(msg.target())) return hand_over(*h);
+      if (auto* h = upgrade_handler(msg.target())) {
+        const auto origin = msg[bhttp::field::origin];
+        if (!origin.empty() && !srv_->opt.ws_any_origin && !srv_->opt.cors_origins.empty() &&
+            !srv_->cors.allowed(origin)) {
+          return reject(403, core::ErrorCode::forbidden, "Origin not allowed");
+        }
+        return hand_over(*h);
+      }
     }
     const std::size_t limit = body_limit_for(msg.target());
     parser_->body_limit(limit);
     if (auto len = parser_->content_length(); len && *len > limit) {
-      return reject(413, "payload_too_large", "Request body is too large");
+      return reject(413, core::ErrorCode::payload_too_large, "Request body is too large");
     }
     if (parser_->is_done()) return handle();
     stream_.expires_after(opt().request_timeout);
@@ -218,11 +278,37 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return nullptr;
   }
 
+  // What is wrong with the head's framing (RFC 9112), or empty.
+  static std::string_view framing_problem(
+      const bhttp::request_parser<bhttp::string_body>::value_type& msg) {
+    if (msg.version() >= 11) {
+      std::size_t hosts = 0;
+      for (auto it = msg.find(bhttp::field::host);
+           it != msg.end() && it->name() == bhttp::field::host; ++it) {
+        ++hosts;
+      }
+      if (hosts != 1) return "HTTP/1.1 requests need exactly one Host header";
+    }
+    if (msg.find(bhttp::field::transfer_encoding) != msg.end()) {
+      // Only "chunked", alone: any other coding (or chunked not last) leaves
+      // the body's length unknown, and guessing is how requests get smuggled.
+      const auto codings = header_tokens(msg, bhttp::field::transfer_encoding);
+      if (msg.version() < 11 || codings.size() != 1 || codings[0] != "chunked") {
+        return "Unsupported Transfer-Encoding (only chunked is accepted)";
+      }
+    }
+    return {};
+  }
+
   void hand_over(UpgradeHandler& handler) {
     srv_->metrics.record_request(srv_->metric_for("(upgrade)"), 101, 0);
     stream_.expires_never();
     auto req = parser_->release();
-    handler.upgrade(stream_.release_socket(), std::move(req), buffer_, peer_ip_);
+    // The upgraded socket keeps this connection's slot under MAX_CONNECTIONS.
+    srv_->untrack(this);
+    registered_ = false;
+    auto slot = std::shared_ptr<void>(nullptr, [srv = srv_](void*) { srv->release(); });
+    handler.upgrade(stream_.release_socket(), std::move(req), buffer_, peer_ip_, std::move(slot));
   }
 
   void read_body() {
@@ -238,31 +324,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void on_read_error(beast::error_code ec) {
     if (ec == bhttp::error::body_limit) {
-      return reject(413, "payload_too_large", "Request body is too large");
+      return reject(413, core::ErrorCode::payload_too_large, "Request body is too large");
     }
-    if (ec == bhttp::error::header_limit) {
-      return reject(431, "payload_too_large", "Request headers are too large");
+    if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+      return reject(431, core::ErrorCode::payload_too_large, "Request headers are too large");
     }
     if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-      return reject(400, "", "");  // malformed HTTP: plain 400, like Node
+      return reject(400, core::ErrorCode::bad_request, "Malformed HTTP request");
     }
     close();  // peer closed, timeout, cancelled
   }
 
   // Answers without running a handler, then closes (the rest of the
-  // request is unread, so the connection cannot be reused).
-  void reject(int status, std::string_view code, std::string_view message) {
+  // request is unread, so the connection cannot be reused): a lingering
+  // close, so that a client still sending its request sees the answer.
+  void reject(int status, core::ErrorCode code, std::string_view message) {
     busy_ = true;
     if (started_ == Clock::time_point{}) started_ = Clock::now();
     keep_alive_ = false;
-    Response r;
+    linger_ = true;
+    Response r = Response::error(core::Error::make(code, std::string(message)));
     r.status = status;
-    if (!code.empty()) {
-      r.body = fmt::format(R"({{"error":"{}","message":"{}"}})", code, message);
-    } else {
-      r.content_type.clear();
-    }
     if (parser_ && parser_->is_header_done()) {
       const auto& msg = parser_->get();
       method_ = std::string(msg.method_string());
@@ -384,6 +467,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     obs::log_request(method_, req_path_, status_, seconds * 1000.0, req_.request_id);
     preflight_ = false;
     started_ = {};
+    if (!ec && linger_) return linger();
     if (ec || !keep_alive_) return close();
     first_ = false;
     do_read();
@@ -395,9 +479,37 @@ class Connection : public std::enable_shared_from_this<Connection> {
     stream_.close();
   }
 
+  // The answer is written: say so (FIN), then read and drop what the client
+  // still sends, bounded in bytes and time, and close.
+  void linger() {
+    linger_ = false;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return stream_.close();
+    lingered_ = buffer_.size();
+    buffer_.clear();
+    stream_.expires_after(opt().linger_timeout);
+    drain();
+  }
+
+  void drain() {
+    if (lingered_ >= opt().linger_max_bytes) return stream_.close();
+    if (!scratch_) scratch_ = std::make_unique<std::array<char, kReadChunk>>();
+    stream_.async_read_some(asio::buffer(*scratch_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->stream_.close();
+                              self->lingered_ += n;
+                              self->drain();
+                            });
+  }
+
+  static constexpr std::size_t kReadChunk = 8192;
+
   std::shared_ptr<Server::Impl> srv_;
   beast::tcp_stream stream_;
-  beast::flat_buffer buffer_{8192};
+  beast::flat_buffer buffer_;
+  std::unique_ptr<std::array<char, kReadChunk>> scratch_;  // lingering close only
+  std::size_t lingered_ = 0;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Request req_;
   std::string head_, body_;
@@ -411,6 +523,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool preflight_ = false;
   bool stop_requested_ = false;
   bool registered_ = false;
+  bool linger_ = false;  // close by lingering after this response
 };
 
 std::string Server::Impl::start() {
@@ -441,11 +554,37 @@ void Server::Impl::do_accept() {
             // Start on the connection's own thread.
             asio::post(conn->executor(), [conn] { conn->start(); });
           }
+        } else if (resource_exhausted(ec)) {
+          return self->on_accept_exhausted(ec);
         } else {
           obs::log(obs::Level::warn, "accept: {}", ec.message());
         }
+        self->accept_backoff = std::chrono::milliseconds(0);
         self->do_accept();
       });
+}
+
+// Out of descriptors: the pending connection stays in the listen backlog, so
+// accepting again at once fails again at once. Pause (10 ms, doubling to
+// 1 s) while connections close, and log once a second at most.
+void Server::Impl::on_accept_exhausted(const beast::error_code& ec) {
+  fd_exhausted->inc();
+  ++exhausted_unlogged;
+  const auto now = Clock::now();
+  if (now - exhausted_logged_at >= std::chrono::seconds(1)) {
+    obs::log(obs::Level::warn,
+             "accept: {} ({} times since the last report); pausing accepts, raise the open "
+             "files limit or lower MAX_CONNECTIONS",
+             ec.message(), exhausted_unlogged);
+    exhausted_logged_at = now;
+    exhausted_unlogged = 0;
+  }
+  accept_backoff = std::clamp(accept_backoff * 2, kAcceptBackoffMin, kAcceptBackoffMax);
+  accept_timer.expires_after(accept_backoff);
+  accept_timer.async_wait([self = shared_from_this()](beast::error_code wec) {
+    if (wec || !self->acceptor.is_open()) return;
+    self->do_accept();
+  });
 }
 
 void Server::Impl::add(const std::shared_ptr<Connection>& c) {
@@ -455,11 +594,14 @@ void Server::Impl::add(const std::shared_ptr<Connection>& c) {
   conns.emplace(c.get(), c);
 }
 
-void Server::Impl::remove(Connection* c) {
-  open.fetch_sub(1, std::memory_order_relaxed);
-  metrics.open_connections().add(-1);
+void Server::Impl::untrack(Connection* c) {
   std::lock_guard lock(conns_mutex);
   conns.erase(c);
+}
+
+void Server::Impl::release() {
+  open.fetch_sub(1, std::memory_order_relaxed);
+  metrics.open_connections().add(-1);
 }
 
 void Server::Impl::stop() {
@@ -467,6 +609,7 @@ void Server::Impl::stop() {
   asio::post(acceptor.get_executor(), [self = shared_from_this()] {
     beast::error_code ec;
     self->acceptor.close(ec);
+    self->accept_timer.cancel();
   });
   std::vector<std::shared_ptr<Connection>> live;
   {

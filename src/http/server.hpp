@@ -12,7 +12,14 @@
 //   open connections (MAX_CONNECTIONS). The deadlines are absolute, so a
 //   client trickling bytes cannot hold a connection.
 // - Every response gets the security headers and the CORS policy; OPTIONS
-//   is answered as a CORS preflight (204) on any path.
+//   is answered as a CORS preflight (204) on any path. Every error the
+//   server itself produces (malformed HTTP included) is the contract's JSON.
+// - Framing per RFC 9112: Transfer-Encoding other than exactly "chunked" and
+//   HTTP/1.1 without exactly one Host are 400, never guessed at.
+// - At the file-descriptor limit (EMFILE/ENFILE) the acceptor backs off
+//   instead of spinning, logs at most once a second and counts it.
+// - A WebSocket upgrade keeps its place under MAX_CONNECTIONS until its
+//   socket closes.
 // - stop(): the listener closes, idle connections close, busy ones finish
 //   their response (with Connection: close) and close.
 #pragma once
@@ -51,6 +58,18 @@ struct ServerOptions {
   bool cors_any_origin = false;  // test mode only
   // Paths (trailing slash ignored) with their own body limit, e.g. polling.
   std::vector<std::pair<std::string, std::size_t>> body_limits;
+  // After refusing a request whose body was not read (413, 431), keep
+  // reading and discarding what the client still sends, up to this many
+  // bytes and this long, before closing: closing with unread data would
+  // reset the connection, and a client still writing its body would never
+  // see the answer (LINGER_MAX_BYTES, LINGER_TIMEOUT_MS).
+  std::size_t linger_max_bytes = 8 * 1024 * 1024;
+  std::chrono::milliseconds linger_timeout{5000};
+  // WebSocket upgrades whose Origin is present and not in cors_origins are
+  // refused with 403 when cors_origins is not empty, unless this is set
+  // (WS_ALLOW_ANY_ORIGIN): a page elsewhere must not open a socket with the
+  // user's cookie.
+  bool ws_any_origin = false;
 };
 
 class UpgradeHandler;  // http/upgrade.hpp

@@ -2,6 +2,7 @@
 // (WebSocket). Included only by transport code: it names Beast types.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -17,9 +18,11 @@ class UpgradeHandler {
  public:
   virtual ~UpgradeHandler() = default;
   // Runs on the connection's I/O thread and takes over the socket; `buffer`
-  // holds any bytes read past the request head.
+  // holds any bytes read past the request head. `slot` is the connection's
+  // place under MAX_CONNECTIONS: hold it as long as the socket is open.
   virtual void upgrade(boost::asio::ip::tcp::socket socket, UpgradeRequest request,
-                       const boost::beast::flat_buffer& buffer, std::string client_ip) = 0;
+                       const boost::beast::flat_buffer& buffer, std::string client_ip,
+                       std::shared_ptr<void> slot) = 0;
 };
 
 }  // namespace parley::http

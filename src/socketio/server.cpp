@@ -41,6 +41,8 @@ class Connection final : public engineio::SessionHandler,
   Connection(Server& server, std::shared_ptr<engineio::Session> session)
       : server_(server), session_(std::move(session)) {}
 
+  // A session must connect a namespace (pass authorization) within the
+  // connect timeout; a CONNECT that was refused does not count.
   void start() {
     session_->after(server_.options().connect_timeout, [weak = weak_from_this()] {
       auto self = weak.lock();
@@ -51,6 +53,8 @@ class Connection final : public engineio::SessionHandler,
   void on_message(std::string data, bool binary) override {
     if (binary) {
       if (!pending_) return fail();  // binary with no packet waiting for it
+      pending_bytes_ += data.size();
+      if (pending_bytes_ > server_.options().max_attachment_bytes) return fail();
       pending_attachments_.push_back(std::move(data));
       if (pending_attachments_.size() == pending_->attachments) {
         Packet p = std::move(*pending_);
@@ -65,7 +69,11 @@ class Connection final : public engineio::SessionHandler,
     if (!p) return fail();
     if ((p->type == PacketType::binary_event || p->type == PacketType::binary_ack) &&
         p->attachments > 0) {
+      // Attachments are buffered until the last arrives: only for a
+      // namespace that is connected (authenticated), and bounded in bytes.
+      if (!sockets_.count(p->nsp)) return fail();
       pending_ = std::move(*p);
+      pending_bytes_ = 0;
       return;
     }
     dispatch(std::move(*p), {});
@@ -140,7 +148,6 @@ class Connection final : public engineio::SessionHandler,
   }
 
   void on_connect(Packet p) {
-    ever_connected_ = true;
     if (!server_.app().has_namespace(p.nsp)) {
       session_->send(
           encode(PacketType::connect_error, p.nsp, std::nullopt, error_json("Invalid namespace")),
@@ -165,6 +172,10 @@ class Connection final : public engineio::SessionHandler,
     if (sockets_.count(socket->nsp())) return;
     sockets_[socket->nsp()] = socket;
     socket->connected_ = true;
+    if (!ever_connected_) {
+      ever_connected_ = true;
+      session_->mark_connected();
+    }
     session_->send(encode(PacketType::connect, socket->nsp(), std::nullopt,
                           fmt::format(R"({{"sid":"{}"}})", socket->id())),
                    false);
@@ -176,7 +187,8 @@ class Connection final : public engineio::SessionHandler,
   std::unordered_map<std::string, std::shared_ptr<Socket>> sockets_;
   std::optional<Packet> pending_;  // a binary packet awaiting attachments
   std::vector<std::string> pending_attachments_;
-  bool ever_connected_ = false;
+  std::size_t pending_bytes_ = 0;  // in pending_attachments_
+  bool ever_connected_ = false;    // a namespace was connected (authorized)
 };
 
 // --- Socket -----------------------------------------------------------------

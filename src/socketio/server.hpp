@@ -35,6 +35,9 @@ namespace parley::socketio {
 struct Options {
   std::size_t max_attachments = 10;
   std::size_t max_json_depth = 64;  // nesting of any packet's JSON payload
+  // Bytes of binary attachments buffered for one packet until its last
+  // attachment arrives (SOCKET_MAX_ATTACHMENT_BYTES).
+  std::size_t max_attachment_bytes = 1 << 20;
   // A session that connects no namespace within this is closed.
   std::chrono::milliseconds connect_timeout{45000};
 };

@@ -5,8 +5,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { startServer, request } from './lib/server.mjs';
-import { pollingHandshake, pollPost, pollGet, wsOpen } from './lib/eio.mjs';
+import fs from 'node:fs';
+
+import { startServer, request, connectRaw, rawRequest, newUser, waitFor } from './lib/server.mjs';
+import { pollingHandshake, pollPost, pollGet, wsOpen, sioConnect, metricValue, PROTOCOL_ENV } from './lib/eio.mjs';
 import { assertError } from './lib/checks.mjs';
 
 const servers = [];
@@ -60,6 +62,133 @@ test('deeply nested JSON as the first WebSocket message closes only that socket'
   const srv = await server();
   const { client } = await wsOpen(srv.url, '/socket.io/');
   await client.send(`40${'['.repeat(300_000)}`);
+  await client.waitClose(5000);
+  await assertAlive(srv);
+});
+
+// ------------------------------------------------ session table exhaustion --
+
+const HANDSHAKE = '/socket.io/?EIO=4&transport=polling';
+
+/** Sends `n` polling handshakes pipelined on one connection from `localAddress`; resolves their responses. */
+async function pipelinedHandshakes(srv, n, localAddress = '127.0.0.1') {
+  const conn = await connectRaw(srv.port, '127.0.0.1', localAddress);
+  const one = rawRequest('GET', HANDSHAKE);
+  await conn.write(Buffer.concat(Array.from({ length: n }, () => one)));
+  const out = [];
+  for (let i = 0; i < n; i += 1) out.push(await conn.readResponse(20_000));
+  conn.destroy();
+  return out;
+}
+
+function sidOf(res) {
+  assert.equal(res.status, 200, `handshake: ${res.status} ${res.text}`);
+  assert.ok(res.text.startsWith('0{'), res.text);
+  return JSON.parse(res.text.slice(1)).sid;
+}
+
+test('a handshake flood from one IP takes at most its unconnected-session cap; other IPs still get in', async () => {
+  const srv = await server({ MAX_PENDING_SESSIONS_PER_IP: '40', HANDSHAKES_PER_IP_BURST: '100000', HANDSHAKES_PER_IP_PER_SEC: '100000' });
+  const flood = await pipelinedHandshakes(srv, 2000);
+  const ok = flood.filter((r) => r.status === 200);
+  assert.equal(ok.length, 40, 'exactly the cap of sessions were opened');
+  const refused = flood.filter((r) => r.status !== 200);
+  assert.equal(refused.length, 1960);
+  for (const r of refused) {
+    assert.equal(r.status, 403);
+    assert.deepEqual(JSON.parse(r.text), { code: 4, message: 'Forbidden' });
+  }
+  // Another client IP is not affected.
+  const [other] = await pipelinedHandshakes(srv, 1, '127.0.0.2');
+  sidOf(other);
+  assert.equal(await metricValue(srv.url, 'parley_eio_handshakes_refused_total'), 1960);
+  await assertAlive(srv);
+});
+
+test('a session that never connects a namespace leaves at the CONNECT deadline and frees its slot', async () => {
+  const srv = await server({ MAX_PENDING_SESSIONS_PER_IP: '2', CONNECT_TIMEOUT_MS: '300', PING_INTERVAL_MS: '60000', PING_TIMEOUT_MS: '60000' });
+  const [a, b, c] = await pipelinedHandshakes(srv, 3);
+  const sidA = sidOf(a);
+  sidOf(b);
+  assert.equal(c.status, 403);
+  // A refused CONNECT (bad token) does not count as connected.
+  assert.equal((await pollPost(srv.url, '/socket.io/', sidA, '40{"token":"nope"}')).status, 200);
+  const answer = await pollGet(srv.url, '/socket.io/', sidA);
+  assert.match(answer.text, /^44\{"message":"unauthorized"\}/);
+  // The deadline closes it: the held poll gets the close packet.
+  const closed = await pollGet(srv.url, '/socket.io/', sidA);
+  assert.equal(closed.text, '1');
+  await waitFor(async () => (await pipelinedHandshakes(srv, 1))[0].status === 200, { what: 'a freed slot' });
+  await assertAlive(srv);
+});
+
+test('a connected (authenticated) session stops counting as unconnected', async () => {
+  const srv = await server({ MAX_PENDING_SESSIONS_PER_IP: '1' });
+  const alice = await newUser(srv.url);
+  const [first] = await pipelinedHandshakes(srv, 1);
+  const sid = sidOf(first);
+  assert.equal((await pipelinedHandshakes(srv, 1))[0].status, 403);
+  assert.equal((await pollPost(srv.url, '/socket.io/', sid, `40${JSON.stringify({ token: alice.token })}`)).status, 200);
+  const answer = await pollGet(srv.url, '/socket.io/', sid);
+  assert.match(answer.text, /^40\{"sid":/);
+  sidOf((await pipelinedHandshakes(srv, 1))[0]);
+  await assertAlive(srv);
+});
+
+test('handshakes per IP per second are rate limited', async () => {
+  const srv = await server({ HANDSHAKES_PER_IP_PER_SEC: '1', HANDSHAKES_PER_IP_BURST: '5' });
+  const res = await pipelinedHandshakes(srv, 8);
+  assert.deepEqual(res.map((r) => r.status), [200, 200, 200, 200, 200, 429, 429, 429]);
+  sidOf((await pipelinedHandshakes(srv, 1, '127.0.0.2'))[0]);
+});
+
+test('MAX_CONNECTIONS_PER_IP counts sessions from the handshake on', async () => {
+  const srv = await server({ MAX_CONNECTIONS_PER_IP: '3', RATE_LIMIT_DISABLED: '1' });
+  const res = await pipelinedHandshakes(srv, 4);
+  assert.deepEqual(res.map((r) => r.status), [200, 200, 200, 403]);
+  sidOf((await pipelinedHandshakes(srv, 1, '127.0.0.2'))[0]);
+});
+
+// ------------------------------------------------- binary before CONNECT --
+
+function rssKiB(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(status.match(/^VmRSS:\s+(\d+) kB/m)[1]);
+}
+
+test('binary attachments before CONNECT close the session and are not buffered', async () => {
+  const srv = await server();
+  const before = rssKiB(srv.pid);
+  const megabyte = Buffer.alloc(1_000_000 - 16, 7);
+  const clients = [];
+  for (let i = 0; i < 30; i += 1) {
+    const { client } = await wsOpen(srv.url, '/socket.io/');
+    clients.push(client);
+    const placeholders = Array.from({ length: 9 }, (_, n) => ({ _placeholder: true, num: n }));
+    await client.send(`459-${JSON.stringify(['upload', ...placeholders])}`);
+    for (let n = 0; n < 9 && !client.closed; n += 1) {
+      try { await client.send(megabyte); } catch { break; }
+    }
+  }
+  for (const c of clients) await c.waitClose(5000);
+  const grown = rssKiB(srv.pid) - before;
+  assert.ok(grown < 64 * 1024, `RSS grew by ${grown} KiB`);
+  await assertAlive(srv);
+});
+
+test('buffered attachment bytes per packet are bounded by SOCKET_MAX_ATTACHMENT_BYTES', async () => {
+  const srv = await server({ ...PROTOCOL_ENV, SOCKET_MAX_ATTACHMENT_BYTES: '1000' });
+  const { client } = await sioConnect(srv.url);
+  const two = () => `452-${JSON.stringify(['message', { _placeholder: true, num: 0 }, { _placeholder: true, num: 1 }])}`;
+  await client.send(two());
+  await client.send(Buffer.alloc(400, 1));
+  await client.send(Buffer.alloc(400, 2));
+  const echo = await client.next(3000, 'the echoed binary event');
+  assert.match(echo, /^452-\["message-back",/);
+  await client.nextN(2);
+  await client.send(two());
+  await client.send(Buffer.alloc(600, 1));
+  await client.send(Buffer.alloc(600, 2));
   await client.waitClose(5000);
   await assertAlive(srv);
 });

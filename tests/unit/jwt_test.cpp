@@ -344,5 +344,27 @@ TEST(Base64Url, RejectsImpossibleLengths) {
   EXPECT_FALSE(base64url_decode("Zm9vYmFyZ", out));
 }
 
+// --- nbf (not before) -------------------------------------------------------
+
+TEST(Jwt, NotBeforeInTheFutureIsRefused) {
+  const Jwt jwt(kSecret, 5);
+  const auto jti = std::string(R"(,"jti":"j1")");
+  expect_unauthorized(
+      jwt.verify(craft(kHs256Header, payload_json(jti + R"(,"nbf":1700000006)")), kNow),
+      "nbf beyond the leeway");
+  expect_unauthorized(jwt.verify(craft(kHs256Header, payload_json(jti + R"(,"nbf":"soon")")), kNow),
+                      "nbf not a number");
+  EXPECT_TRUE(jwt.verify(craft(kHs256Header, payload_json(jti + R"(,"nbf":1700000005)")), kNow));
+  EXPECT_TRUE(jwt.verify(craft(kHs256Header, payload_json(jti + R"(,"nbf":1699990000)")), kNow));
+  EXPECT_TRUE(jwt.verify(craft(kHs256Header, payload_json(jti)), kNow));
+}
+
+TEST(Jwt, NestedTokenJsonIsRefused) {
+  const Jwt jwt(kSecret);
+  const std::string deep = std::string(",\"x\":") + std::string(10, '[') + std::string(10, ']');
+  expect_unauthorized(jwt.verify(craft(kHs256Header, payload_json(R"(,"jti":"j1")" + deep)), kNow),
+                      "claims nested deeper than a token needs");
+}
+
 }  // namespace
 }  // namespace parley::auth

@@ -284,3 +284,28 @@ TEST(ResponseJson, SetsStatusBodyAndExtraHeaders) {
 
 }  // namespace
 }  // namespace parley::http
+
+namespace parley::http {
+namespace {
+
+TEST(PresentedToken, BearerSchemeIsCaseInsensitiveAndWins) {
+  EXPECT_EQ(presented_token("Bearer abc", "token=cookie", "token"), "abc");
+  EXPECT_EQ(presented_token("bearer abc", "token=cookie", "token"), "abc");
+  EXPECT_EQ(presented_token("BEARER abc", "token=cookie", "token"), "abc");
+  EXPECT_EQ(presented_token("BeArEr \t abc  ", "", "token"), "abc");
+}
+
+TEST(PresentedToken, AnEmptyBearerIsBadNeverTheCookie) {
+  EXPECT_EQ(presented_token("Bearer", "token=cookie", "token"), kBadCredential);
+  EXPECT_EQ(presented_token("BEARER   ", "token=cookie", "token"), kBadCredential);
+}
+
+TEST(PresentedToken, OtherSchemesFallBackToTheCookie) {
+  EXPECT_EQ(presented_token("Basic dXNlcg==", "a=1; token=cookie", "token"), "cookie");
+  EXPECT_EQ(presented_token("Bearerx abc", "token=cookie", "token"), "cookie");
+  EXPECT_EQ(presented_token("", " token = \"c%20d\" ", "token"), "c d");
+  EXPECT_EQ(presented_token("", "other=1", "token"), "");
+}
+
+}  // namespace
+}  // namespace parley::http

@@ -67,6 +67,13 @@ TEST(LoadSettings, EmptyEnvironmentGivesEveryDefault) {
   EXPECT_EQ(s.max_sockets_per_user, 10);
   EXPECT_EQ(s.max_connections_per_ip, 1000);
   EXPECT_EQ(s.max_connections, 20000);
+  EXPECT_FALSE(s.max_connections_set);
+  EXPECT_EQ(s.linger_max_bytes, 8U * 1024 * 1024);
+  EXPECT_EQ(s.linger_timeout, 5000ms);
+  EXPECT_FALSE(s.ws_allow_any_origin);
+  EXPECT_EQ(s.jwt_leeway_seconds, 5);
+  EXPECT_EQ(s.max_pending_sessions_per_ip, 256);
+  EXPECT_EQ(s.socket_max_attachment_bytes, 1U << 20);
 }
 
 TEST(LoadSettings, EmptyValuesCountAsUnset) {
@@ -115,6 +122,7 @@ TEST(LoadSettings, ReadsExplicitValues) {
   EXPECT_DOUBLE_EQ(s.rate_limit_messages_per_sec, 3.0);
   EXPECT_EQ(s.rate_limit_messages_burst, 9);
   EXPECT_EQ(s.max_connections, 12);
+  EXPECT_TRUE(s.max_connections_set);
 }
 
 // --- PORT -----------------------------------------------------------------
