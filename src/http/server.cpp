@@ -278,6 +278,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return nullptr;
   }
 
+  // The client's address: the peer's, or with TRUST_PROXY the first
+  // address of X-Forwarded-For.
+  std::string client_ip(std::string_view xff) const {
+    if (opt().trust_proxy && !xff.empty()) {
+      auto first = xff.substr(0, xff.find(','));
+      while (!first.empty() && first.front() == ' ') first.remove_prefix(1);
+      while (!first.empty() && first.back() == ' ') first.remove_suffix(1);
+      if (!first.empty()) return std::string(first);
+    }
+    return peer_ip_;
+  }
+
   // What is wrong with the head's framing (RFC 9112), or empty.
   static std::string_view framing_problem(
       const bhttp::request_parser<bhttp::string_body>::value_type& msg) {
@@ -304,11 +316,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     srv_->metrics.record_request(srv_->metric_for("(upgrade)"), 101, 0);
     stream_.expires_never();
     auto req = parser_->release();
+    std::string ip = client_ip(req["X-Forwarded-For"]);
     // The upgraded socket keeps this connection's slot under MAX_CONNECTIONS.
     srv_->untrack(this);
     registered_ = false;
     auto slot = std::shared_ptr<void>(nullptr, [srv = srv_](void*) { srv->release(); });
-    handler.upgrade(stream_.release_socket(), std::move(req), buffer_, peer_ip_, std::move(slot));
+    handler.upgrade(stream_.release_socket(), std::move(req), buffer_, std::move(ip),
+                    std::move(slot));
   }
 
   void read_body() {
@@ -368,16 +382,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     for (const auto& f : msg)
       req_.headers.emplace_back(lower(f.name_string()), std::string(f.value()));
     req_.body = std::move(msg.body());
-    req_.client_ip = peer_ip_;
-    if (opt().trust_proxy) {
-      const auto xff = req_.header("x-forwarded-for");
-      if (!xff.empty()) {
-        auto first = xff.substr(0, xff.find(','));
-        while (!first.empty() && first.front() == ' ') first.remove_prefix(1);
-        while (!first.empty() && first.back() == ' ') first.remove_suffix(1);
-        if (!first.empty()) req_.client_ip = std::string(first);
-      }
-    }
+    req_.client_ip = client_ip(msg["X-Forwarded-For"]);
     const auto rid = req_.header("x-request-id");
     req_.request_id = valid_request_id(rid) ? std::string(rid) : core::new_object_id();
     method_ = req_.method;
