@@ -10,6 +10,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "core/base64.hpp"
 #include "core/json.hpp"
 #include "core/object_id.hpp"
 
@@ -45,46 +46,14 @@ bool parse_object(std::string_view b64, rapidjson::Document& doc) {
 }  // namespace
 
 std::string base64url_encode(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  for (char& c : out) {
-    if (c == '+')
-      c = '-';
-    else if (c == '/')
-      c = '_';
-  }
-  return out;
+  return core::base64_encode(bytes, core::Base64::url);
 }
 
 bool base64url_decode(std::string_view text, std::string& out) {
-  if (text.size() % 4 == 1) return false;
-  std::string std_b64;
-  std_b64.reserve(text.size() + 3);
-  for (char c : text) {
-    if (c == '-')
-      c = '+';
-    else if (c == '_')
-      c = '/';
-    else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
-      return false;
-    }
-    std_b64 += c;
-  }
-  const std::size_t pad = (4 - std_b64.size() % 4) % 4;
-  std_b64.append(pad, '=');
-  out.assign(3 * std_b64.size() / 4, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(std_b64.data()),
-                                static_cast<int>(std_b64.size()));
-  if (n < 0) return false;
-  out.resize(static_cast<std::size_t>(n) - pad);
-  // Only the canonical form: unused trailing bits must be zero, so a token
-  // has exactly one spelling.
-  return base64url_encode(out) == text;
+  auto bytes = core::base64_decode(text, core::Base64::url);
+  if (!bytes) return false;
+  out = std::move(*bytes);
+  return true;
 }
 
 std::string Jwt::sign(const Claims& claims) const {

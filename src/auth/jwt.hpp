@@ -36,8 +36,9 @@ class Jwt {
   std::int64_t leeway_;
 };
 
-// RFC 4648 base64url without padding. decode returns false on any character
-// outside the alphabet, on padding, or on an impossible length.
+// RFC 4648 base64url without padding (core::base64 with the url alphabet).
+// decode returns false on any character outside the alphabet, on padding,
+// on an impossible length, or on a non-canonical spelling.
 std::string base64url_encode(std::string_view bytes);
 bool base64url_decode(std::string_view text, std::string& out);
 

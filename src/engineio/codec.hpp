@@ -46,7 +46,4 @@ std::optional<std::vector<Packet>> decode_payload(std::string_view body,
 // Polling payload (response body of a GET).
 std::string encode_payload(const std::vector<Packet>& packets);
 
-std::string base64_encode(std::string_view bytes);
-std::optional<std::string> base64_decode(std::string_view text);
-
 }  // namespace parley::engineio

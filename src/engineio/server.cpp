@@ -18,6 +18,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include "core/base64.hpp"
 #include "core/rate_limiter.hpp"
 #include "engineio/codec.hpp"
 #include "http/upgrade.hpp"
@@ -73,14 +74,8 @@ http::Response text_response(std::string body) {
 std::string new_sid() {
   unsigned char bytes[15];
   RAND_bytes(bytes, sizeof bytes);
-  std::string b64 = base64_encode(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
-  for (char& c : b64) {
-    if (c == '+')
-      c = '-';
-    else if (c == '/')
-      c = '_';
-  }
-  return b64;
+  return core::base64_encode(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes),
+                             core::Base64::url);
 }
 
 std::string query_value(std::string_view query, std::string_view key) {

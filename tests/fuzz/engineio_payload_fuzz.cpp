@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "core/base64.hpp"
 #include "engineio/codec.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -24,8 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto p = eio::decode_text(input)) {
     if (eio::encode_text(*p) != input) std::abort();
   }
-  if (auto bytes = eio::base64_decode(input)) {
-    auto back = eio::base64_decode(eio::base64_encode(*bytes));
+  if (auto bytes = parley::core::base64_decode(input)) {
+    auto back = parley::core::base64_decode(parley::core::base64_encode(*bytes));
     if (!back || *back != *bytes) std::abort();
   }
   return 0;
