@@ -48,7 +48,7 @@ function assertToken(token, userId, lifetime = SEVEN_DAYS) {
 describe('auth', () => {
   let srv;
   before(async () => { srv = await startServer({ env: { RATE_LIMIT_DISABLED: '1' } }); });
-  after(async () => { if (srv) await srv.stop(); });
+  after(async () => { if (srv) assert.equal(await srv.stop(), 0); });
 
   describe('register', () => {
     test('201 {user, token} with the exact user shape and the auth cookie', async () => {
@@ -408,7 +408,7 @@ describe('auth', () => {
 
 describe('auth across a restart', () => {
   let srv;
-  after(async () => { if (srv) await srv.stop(); });
+  after(async () => { if (srv) assert.equal(await srv.stop(), 0); });
 
   test('a revoked token stays revoked and the rest persists after a restart on the same database', async () => {
     srv = await startServer({ env: { RATE_LIMIT_DISABLED: '1' } });
@@ -437,7 +437,7 @@ describe('cookie settings', () => {
   before(async () => {
     srv = await startServer({ env: { RATE_LIMIT_DISABLED: '1', COOKIE_SECURE: 'true', COOKIE_NAME: 'sid', JWT_EXPIRES_IN: '12h' } });
   });
-  after(async () => { if (srv) await srv.stop(); });
+  after(async () => { if (srv) assert.equal(await srv.stop(), 0); });
 
   test('COOKIE_SECURE, COOKIE_NAME and JWT_EXPIRES_IN shape the cookie and token', async () => {
     const email = uniqueEmail();
@@ -474,7 +474,7 @@ describe('cookie settings', () => {
 describe('token expiry', () => {
   let srv;
   before(async () => { srv = await startServer({ env: { RATE_LIMIT_DISABLED: '1', JWT_EXPIRES_IN: '3s' } }); });
-  after(async () => { if (srv) await srv.stop(); });
+  after(async () => { if (srv) assert.equal(await srv.stop(), 0); });
 
   test('a token is refused once exp has passed', async () => {
     const u = await newUser(srv.url);
@@ -507,7 +507,7 @@ describe('token expiry', () => {
 describe('login timing', () => {
   let srv;
   before(async () => { srv = await startServer({ env: { RATE_LIMIT_DISABLED: '1', BCRYPT_ROUNDS: '10' } }); });
-  after(async () => { if (srv) await srv.stop(); });
+  after(async () => { if (srv) assert.equal(await srv.stop(), 0); });
 
   test('an unknown email costs about as much as a wrong password', async () => {
     const u = await newUser(srv.url);

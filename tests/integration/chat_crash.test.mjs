@@ -15,7 +15,7 @@ const MIN_ACKED = 400;
 const started = [];
 after(async () => {
   closeAll();
-  for (const s of started) if (s.proc.exitCode === null && s.proc.signalCode === null) await s.stop();
+  for (const s of started) if (s.running) assert.equal(await s.stop(), 0);
 });
 
 test('kill -9 under socket sends: every acked message is stored once and delivered after the restart', { timeout: 120_000 }, async (t) => {
@@ -159,5 +159,5 @@ test('kill -9 under socket sends: every acked message is stored once and deliver
       for (const e of replays) assert.ok(retried.has(e.args[0].message.text), `replayed after an ack: ${e.args[0].message.text}`);
     } finally { cr.close(); }
   }
-  await srv.stop();
+  assert.equal(await srv.stop(), 0);
 });

@@ -12,7 +12,7 @@ import {
 
 let srv;
 before(async () => { srv = await startServer({ env: BASE_ENV }); });
-after(async () => { closeAll(); if (srv) await srv.stop(); });
+after(async () => { closeAll(); if (srv) assert.equal(await srv.stop(), 0); });
 
 /** The message:received entries of `client` for messages from `fromId`, in arrival order. */
 function receivedFrom(client, fromId) {

@@ -17,7 +17,7 @@ import {
 
 let srv;
 before(async () => { srv = await startServer({ env: BASE_ENV }); });
-after(async () => { closeAll(); if (srv) await srv.stop(); });
+after(async () => { closeAll(); if (srv) assert.equal(await srv.stop(), 0); });
 
 for (const mode of TRANSPORT_MODES) {
   const T = mode.opts;

@@ -24,7 +24,7 @@ before(async () => {
 });
 after(async () => {
   closeAll();
-  for (const s of [limited, sockets, shortTokens]) if (s) await s.stop();
+  for (const s of [limited, sockets, shortTokens]) if (s) assert.equal(await s.stop(), 0);
 });
 
 for (const mode of TRANSPORT_MODES) {

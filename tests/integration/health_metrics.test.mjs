@@ -52,7 +52,7 @@ function healthCount(samples, types) {
 describe('health and metrics', () => {
   let srv;
   before(async () => { srv = await startServer({ env: { RATE_LIMIT_DISABLED: '1' } }); });
-  after(async () => { if (srv) await srv.stop(); });
+  after(async () => { if (srv) assert.equal(await srv.stop(), 0); });
 
   test('GET /api/health is 200 {status, db, uptimeSeconds, version}', async () => {
     const res = await request(srv.url, '/api/health');
@@ -160,7 +160,7 @@ describe('logging in production', () => {
   before(async () => {
     srv = await startServer({ env: { RATE_LIMIT_DISABLED: '1', NODE_ENV: 'production' } });
   });
-  after(async () => { if (srv) await srv.stop(); });
+  after(async () => { if (srv) assert.equal(await srv.stop(), 0); });
 
   test('request log lines are JSON lines', async () => {
     await request(srv.url, '/api/json-log-probe');

@@ -31,7 +31,7 @@ describe('http', () => {
       env: { RATE_LIMIT_DISABLED: '1', BODY_LIMIT_BYTES: String(BODY_LIMIT), CLIENT_URL: `${ALLOWED},${ALLOWED_2}` },
     });
   });
-  after(async () => { if (srv) await srv.stop(); });
+  after(async () => { if (srv) assert.equal(await srv.stop(), 0); });
 
   describe('errors', () => {
     test('unknown routes are 404 not_found in JSON', async () => {
@@ -363,7 +363,7 @@ describe('timeouts', () => {
       },
     });
   });
-  after(async () => { if (srv) await srv.stop(); });
+  after(async () => { if (srv) assert.equal(await srv.stop(), 0); });
 
   test('a slow-loris client sending headers a byte at a time is cut off', async () => {
     const conn = await connectRaw(srv.port);
@@ -433,7 +433,7 @@ describe('timeouts', () => {
 describe('rate limiting', () => {
   let srv;
   before(async () => { srv = await startServer({ env: { RATE_LIMIT_AUTH_PER_MIN: '3' } }); });
-  after(async () => { if (srv) await srv.stop(); });
+  after(async () => { if (srv) assert.equal(await srv.stop(), 0); });
 
   test('the 4th auth attempt in a minute is 429 rate_limited with Retry-After', async () => {
     const email = uniqueEmail('rl');

@@ -13,7 +13,7 @@ const NONEXISTENT_ID = '0123456789abcdef01234567';
 
 let srv;
 before(async () => { srv = await startServer({ env: { RATE_LIMIT_DISABLED: '1' } }); });
-after(async () => { if (srv) await srv.stop(); });
+after(async () => { if (srv) assert.equal(await srv.stop(), 0); });
 
 const user = (name) => newUser(srv.url, { name });
 const post = (pathname, who, body, opts = {}) => request(srv.url, pathname, { method: 'POST', token: who?.token, body, ...opts });
@@ -629,7 +629,7 @@ describe('POST /api/messages/:id/read', () => {
 describe('send rate limit (defaults: 20/s per user, bursts of 50)', () => {
   let limited;
   before(async () => { limited = await startServer(); });
-  after(async () => { if (limited) await limited.stop(); });
+  after(async () => { if (limited) assert.equal(await limited.stop(), 0); });
 
   test('a burst over 50 gets 429 rate_limited with Retry-After, and nothing of it is stored', async () => {
     const s = await newUser(limited.url, { name: 'Burst' });

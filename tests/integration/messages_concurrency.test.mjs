@@ -9,7 +9,7 @@ import { assertMessage, JsonClient, historyAfterSeq, historyBefore, assertSeqRun
 
 let srv;
 before(async () => { srv = await startServer({ env: { RATE_LIMIT_DISABLED: '1' } }); });
-after(async () => { if (srv) await srv.stop(); });
+after(async () => { if (srv) assert.equal(await srv.stop(), 0); });
 
 describe('50 clients x 200 messages into one conversation', () => {
   const CLIENTS = 50;

@@ -14,7 +14,7 @@ import {
 
 let srv;
 before(async () => { srv = await startWatchedServer({ env: PROTOCOL_ENV }); });
-after(async () => { if (srv) await srv.stop(); });
+after(async () => { if (srv) assert.equal(await srv.stop(), 0); });
 
 const HANDSHAKE_KEYS = ['maxPayload', 'pingInterval', 'pingTimeout', 'sid', 'upgrades'];
 

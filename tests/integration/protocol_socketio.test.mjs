@@ -13,7 +13,7 @@ import {
 
 let srv;
 before(async () => { srv = await startWatchedServer({ env: PROTOCOL_ENV }); });
-after(async () => { if (srv) await srv.stop(); });
+after(async () => { if (srv) assert.equal(await srv.stop(), 0); });
 
 const placeholder = (num) => ({ _placeholder: true, num });
 
@@ -127,7 +127,7 @@ describe('Socket.IO connect', () => {
 describe('before CONNECT (a server with CONNECT_TIMEOUT_MS=60000, so that only the error can close)', () => {
   let late;
   before(async () => { late = await startWatchedServer({ env: { ...PROTOCOL_ENV, CONNECT_TIMEOUT_MS: '60000' } }); });
-  after(async () => { if (late) await late.stop(); });
+  after(async () => { if (late) assert.equal(await late.stop(), 0); });
 
   test('an invalid handshake ("4abc") closes the connection', async () => {
     const { client } = await wsOpen(late.url, '/socket.io/');
