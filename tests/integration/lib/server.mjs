@@ -389,6 +389,13 @@ export function signJwt(header, payload, secret = TEST_SECRET, hmac = 'sha256') 
   return `${h}.${p}.${s}`;
 }
 
+/**
+ * What a strict lower bound on a server timer may be short by: Date.now() is
+ * whole milliseconds of the wall clock, the server's timers run on the
+ * monotonic clock.
+ */
+export const CLOCK_SLACK_MS = 5;
+
 /** Polls `fn` until it returns a truthy value; rejects after the deadline. */
 export async function waitFor(fn, { timeoutMs = 5000, intervalMs = 50, what = 'condition' } = {}) {
   const deadline = Date.now() + timeoutMs;
