@@ -77,7 +77,7 @@ describe('health and metrics', () => {
   test('uptimeSeconds grows', async () => {
     const first = (await request(srv.url, '/api/health')).body.uptimeSeconds;
     await waitFor(async () => (await request(srv.url, '/api/health')).body.uptimeSeconds > first,
-      { timeoutMs: 4000, intervalMs: 100, what: 'uptimeSeconds to increase' });
+      { timeoutMs: 10_000, intervalMs: 100, what: 'uptimeSeconds to increase' });
   });
 
   test('GET /metrics is Prometheus text with a counter, a histogram and a gauge', async () => {
@@ -130,10 +130,13 @@ describe('health and metrics', () => {
     const n0 = healthCount(before.samples, before.types);
     for (let i = 0; i < 5; i += 1) assert.equal((await request(srv.url, '/api/health')).status, 200);
     assertError(await request(srv.url, '/api/auth/me'), 401, 'unauthorized');
-    const after1 = await metrics(srv.url);
-    const n1 = healthCount(after1.samples, after1.types);
-    assert.ok(n1 >= n0 + 5, `health 200 count went from ${n0} to ${n1}`);
-    assert.ok(after1.samples.some((s) => s.line.includes('/api/auth/me') && s.labels.status === '401'), 'GET /api/auth/me 401 is counted');
+    // A request is counted once its response is written, which the client may
+    // see first: wait for the counts, then check they are exact.
+    const counted = (m) => healthCount(m.samples, m.types) >= n0 + 5
+      && m.samples.some((s) => s.line.includes('/api/auth/me') && s.labels.status === '401');
+    const after1 = await waitFor(async () => { const m = await metrics(srv.url); return counted(m) ? m : null; },
+      { what: 'the 5 health requests and the 401 to be counted' });
+    assert.equal(healthCount(after1.samples, after1.types), n0 + 5);
   });
 
   test('unknown paths do not each create a metrics series', async () => {
