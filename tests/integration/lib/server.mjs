@@ -24,7 +24,7 @@ export const REPO_ROOT = path.resolve(here, '..', '..', '..');
 export const PARLEYD = process.env.PARLEYD || path.join(REPO_ROOT, 'build', 'src', 'app', 'parleyd');
 export const TEST_SECRET = 'integration-test-secret-0123456789abcdef';
 const LISTEN_RE = /listening on http:\/\/([^\s"]+):(\d+)/;
-const START_DEADLINE_MS = 10_000;
+const START_DEADLINE_MS = 20_000;
 // Generous: a sanitizer build checks for leaks on the way out.
 const STOP_DEADLINE_MS = 20_000;
 
@@ -151,7 +151,7 @@ class Output {
   }
   lines() { return this.text.split('\n').filter((l) => l.length > 0); }
   // Resolves with the match of `re` in the output, or rejects after the deadline.
-  wait(re, timeoutMs = 5000) {
+  wait(re, timeoutMs = 10_000) {
     return new Promise((resolve, reject) => {
       const check = () => {
         const m = this.text.match(re);
@@ -397,7 +397,7 @@ export function signJwt(header, payload, secret = TEST_SECRET, hmac = 'sha256') 
 export const CLOCK_SLACK_MS = 5;
 
 /** Polls `fn` until it returns a truthy value; rejects after the deadline. */
-export async function waitFor(fn, { timeoutMs = 5000, intervalMs = 50, what = 'condition' } = {}) {
+export async function waitFor(fn, { timeoutMs = 10_000, intervalMs = 50, what = 'condition' } = {}) {
   const deadline = Date.now() + timeoutMs;
   let last;
   for (;;) {
@@ -503,7 +503,7 @@ export class RawConn {
     });
   }
   /** Waits for one complete response and removes it from the buffer. */
-  async readResponse(timeoutMs = 5000, opts = {}) {
+  async readResponse(timeoutMs = 10_000, opts = {}) {
     const res = await this.until(() => {
       const r = parseResponse(this.buf, { closed: this.closed, ...opts });
       if (!r && this.closed) throw new Error(`connection closed before a full response; received: ${JSON.stringify(this.buf.toString('latin1').slice(0, 500))}`);
@@ -513,7 +513,7 @@ export class RawConn {
     return res;
   }
   /** Waits until the peer closes the connection; resolves with ms since open. */
-  async waitClosed(timeoutMs = 5000) {
+  async waitClosed(timeoutMs = 10_000) {
     await this.until(() => this.closed, timeoutMs, 'the server to close the connection');
     return this.closedAt - this.openedAt;
   }
