@@ -177,13 +177,15 @@ function spawnServer(dir, env, args) {
   const rec = {
     proc,
     port: null,
-    running: true,
+    // Not exited (signals go only to a process that has not exited: after
+    // that its pid may belong to someone else).
+    get running() { return proc.exitCode === null && proc.signalCode === null; },
     collected: false,  // a caller got its exit status
     sanitizerReported: false,
     stdout: new Output(proc.stdout),
     stderr: new Output(proc.stderr),
   };
-  rec.exited = exitPromise(proc).then((r) => { rec.running = false; return r; });
+  rec.exited = exitPromise(proc);
   servers.add(rec);
   return rec;
 }
@@ -294,6 +296,7 @@ export async function runToExit({ env = {}, cwd, timeoutMs = 10_000 } = {}) {
   const rec = spawnServer(dir, buildEnv(dir, env), []);
   let timedOut = false;
   const timer = setTimeout(() => {
+    if (!rec.running) return;
     timedOut = true;
     try { process.kill(rec.proc.pid, 'SIGKILL'); } catch { /* gone */ }
   }, timeoutMs);
