@@ -4,6 +4,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, request, connectRaw, rawRequest, waitFor } from './lib/server.mjs';
 import { assertError, assertSecurityHeaders } from './lib/checks.mjs';
+import { pollingHandshake, pollPost, wsConnect } from './lib/eio.mjs';
 
 /** Parses Prometheus text format into {types: Map(name -> type), samples: [{name, labels, value, line}]}. */
 function parseMetrics(text) {
@@ -243,5 +244,27 @@ describe('graceful shutdown', () => {
       conn.destroy();
       await srv.kill();
     }
+  });
+
+  // Sessions the shutdown closes while they still owe their client
+  // something (see the lingering close in engineio/server.cpp) must not keep
+  // the process from a clean exit (no leak, exit 0).
+  test('SIGTERM exits 0 with a polling session holding packets not yet polled', async () => {
+    const srv = await startServer({ env: { PROTOCOL_TEST_MODE: '1', RATE_LIMIT_DISABLED: '1' } });
+    const { sid } = await pollingHandshake(srv.url, '/engine.io/');
+    assert.equal((await pollPost(srv.url, '/engine.io/', sid, '4undelivered')).text, 'ok');
+    assert.equal(await srv.stop(), 0);
+  });
+
+  test('SIGTERM exits 0 with a session halfway through its upgrade', async () => {
+    const srv = await startServer({ env: { PROTOCOL_TEST_MODE: '1', RATE_LIMIT_DISABLED: '1' } });
+    const { sid } = await pollingHandshake(srv.url, '/engine.io/');
+    const ws = wsConnect(srv.url, '/engine.io/', { sid });
+    try {
+      await ws.waitOpen();
+      await ws.send('2probe');
+      assert.equal(await ws.next(10_000, '3probe'), '3probe');
+      assert.equal(await srv.stop(), 0);
+    } finally { ws.terminate(); }
   });
 });
