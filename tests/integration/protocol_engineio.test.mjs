@@ -210,6 +210,8 @@ for (const path of ['/engine.io/', '/socket.io/']) {
         assert.deepEqual([pong.status, pong.text], [200, 'ok']);
       }
       assert.ok(pings >= 3, `${pings} pings`);
+      // Alive to the end; then closed, not left with a ping queued.
+      assert.deepEqual(await pollPost(hb.url, path, sid, '1').then((r) => [r.status, r.text]), [200, 'ok']);
     });
 
     test('polling: no pong within pingTimeout closes the session; the GET held then gets the close packet', async () => {
