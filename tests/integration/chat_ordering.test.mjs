@@ -14,7 +14,7 @@ const PER_SENDER = 25;
 
 let srv;
 before(async () => { srv = await startServer({ env: { ...BASE_ENV, MAX_SOCKETS_PER_USER: '50' } }); });
-after(async () => { closeAll(); if (srv) await srv.stop(); });
+after(async () => { closeAll(); if (srv) assert.equal(await srv.stop(), 0); });
 
 /** Asserts that, per conversation, the seqs `client` received strictly increase; returns {conv: [seq]}. */
 function assertIncreasing(client) {

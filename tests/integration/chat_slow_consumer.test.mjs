@@ -19,7 +19,7 @@ const FLOOD_MAX_MESSAGES = 16_000; // 64 MB of text
 const started = [];
 after(async () => {
   closeAll();
-  for (const s of started) if (s.proc.exitCode === null && s.proc.signalCode === null) await s.stop();
+  for (const s of started) if (s.running) assert.equal(await s.stop(), 0);
 });
 
 /** A raw Engine.IO/Socket.IO WebSocket client: handshake, CONNECT with the token, users:online. */
@@ -74,14 +74,12 @@ function flood(srv, from, to, { loops = 6, text, stop = () => false, max = Infin
   return { done, errors, get sent() { return sent; }, get failures() { return failures; } };
 }
 
-/** A normal pair of socket.io-client users that exchange a message with acks; resolves in ms taken. */
+/** A normal pair of socket.io-client users exchange a message with acks (each step within 10 s). */
 async function exchange(cx, cy, y, tag) {
-  const t0 = Date.now();
   const m = await cx.send(y, `ping ${tag}`);
-  const e = await cy.waitReceived(m._id, { timeoutMs: 5000 });
+  const e = await cy.waitReceived(m._id, { timeoutMs: 10_000 });
   e.ack();
-  await cx.waitEvent('message:delivered', (p) => p.messageId === m._id, { timeoutMs: 5000 });
-  return Date.now() - t0;
+  await cx.waitEvent('message:delivered', (p) => p.messageId === m._id, { timeoutMs: 10_000 });
 }
 
 test('a WebSocket client that stops reading is disconnected as a slow consumer; others keep working', { timeout: 90_000 }, async (t) => {
@@ -96,7 +94,7 @@ test('a WebSocket client that stops reading is disconnected as a slow consumer; 
   const raw = await rawWsClient(srv, slow.token);
   try {
     assert.equal(await metric(srv.url, 'parley_eio_slow_consumers_total') ?? 0, 0);
-    await cx.waitEvent('user:online', (p) => p.userId === slow.user._id).catch(() => {});
+    await cx.waitEvent('user:online', (p) => p.userId === slow.user._id);
     assert.ok((await request(srv.url, '/api/users?limit=200', { token: x.token })).body.find((u) => u._id === slow.user._id).online);
 
     // Stop reading: the kernel buffers fill, then the server's queue.
@@ -117,12 +115,14 @@ test('a WebSocket client that stops reading is disconnected as a slow consumer; 
       slowCount = (await metric(srv.url, 'parley_eio_slow_consumers_total')) ?? 0;
     }
     await f.done;
-    if (slowCount === 0) {
-      slowCount = await waitFor(async () => metric(srv.url, 'parley_eio_slow_consumers_total'), { timeoutMs: 3000, what: 'slow consumer count' }).catch(() => 0);
-    }
     t.diagnostic(`${f.sent} messages of 4000 characters flooded; ${exchanges} normal exchanges meanwhile; slow consumers ${slowCount}`);
     assert.deepEqual(f.errors.slice(0, 5), [], 'the flooder\'s sends all succeed');
-    assert.ok(slowCount > 0, `the server must close a client that stops reading (parley_eio_slow_consumers_total stayed 0 after ${f.sent} messages of 4000 characters, RSS ${rssMb(srv.pid)} MB)`);
+    // The server must close a client that stops reading: counted by now, or
+    // once it has worked through what the flood queued.
+    await waitFor(async () => ((await metric(srv.url, 'parley_eio_slow_consumers_total')) ?? 0) > 0, {
+      timeoutMs: 10_000,
+      what: `the slow consumer to be counted (parley_eio_slow_consumers_total was 0 after ${f.sent} messages of 4000 characters, RSS ${rssMb(srv.pid)} MB)`,
+    });
 
     // The slow client's connection is gone: it sees the close once it reads again.
     raw.ws._socket.resume();
@@ -130,7 +130,7 @@ test('a WebSocket client that stops reading is disconnected as a slow consumer; 
     // Its user goes offline for the others.
     await cx.waitEvent('user:offline', (p) => p.userId === slow.user._id, { timeoutMs: 10_000 });
     // Normal clients still work, promptly.
-    for (let i = 0; i < 5; i += 1) assert.ok(await exchange(cy, cx, x, `after ${i}`) < 5000);
+    for (let i = 0; i < 5; i += 1) await exchange(cy, cx, x, `after ${i}`);
     assert.equal(cx.connected && cy.connected, true);
     assert.deepEqual([cx.disconnects, cy.disconnects], [[], []]);
     // The server is healthy.
@@ -143,7 +143,7 @@ test('a WebSocket client that stops reading is disconnected as a slow consumer; 
   } finally {
     raw.ws.terminate();
     cx.close(); cy.close();
-    if (srv.proc.exitCode === null && srv.proc.signalCode === null) await srv.stop();
+    if (srv.running) assert.equal(await srv.stop(), 0);
   }
 });
 
@@ -178,7 +178,7 @@ test('a long-polling client that stops polling is disconnected as a slow consume
     assert.equal(m.from, x.user._id);
   } finally {
     cx.close();
-    await srv.stop();
+    assert.equal(await srv.stop(), 0);
   }
 });
 
@@ -209,7 +209,7 @@ test('a user with more pending messages than the socket queue holds gets them al
       });
     }
   } finally {
-    await srv.stop();
+    assert.equal(await srv.stop(), 0);
   }
 });
 

@@ -16,7 +16,7 @@ async function start(opts) {
   return srv;
 }
 after(async () => {
-  for (const s of started) await s.stop().catch(() => s.kill());
+  for (const s of started) if (s.running) assert.equal(await s.stop(), 0);
 });
 
 async function assertBadConfig(env, { mentions = [], cwd } = {}) {
@@ -111,7 +111,7 @@ describe('good configuration', () => {
       assert.equal(payload.exp - payload.iat, seconds, `JWT_EXPIRES_IN=${value}`);
       const c = parseSetCookie(res.cookies.find((x) => x.startsWith('token=')));
       assert.equal(c.attrs['max-age'], String(seconds), `Max-Age for JWT_EXPIRES_IN=${value}`);
-      await srv.stop();
+      assert.equal(await srv.stop(), 0);
     }
   });
 });

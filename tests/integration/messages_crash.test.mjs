@@ -13,7 +13,7 @@ const SENDERS = 20;
 const started = [];
 after(async () => {
   for (const s of started) {
-    if (s.proc.exitCode === null && s.proc.signalCode === null) await s.stop();
+    if (s.running) assert.equal(await s.stop(), 0);
   }
 });
 
@@ -118,7 +118,7 @@ test('every acknowledged message survives kill -9, exactly once, and the databas
 
   // SQLite agrees the file is sound, read beside the running server and after it stops.
   assert.equal(sqliteIntegrity(db), 'ok');
-  await srv.stop();
+  assert.equal(await srv.stop(), 0);
   assert.equal(sqliteIntegrity(db), 'ok');
 });
 
@@ -138,7 +138,7 @@ test('read marks survive kill -9', { timeout: 60_000 }, async () => {
     assert.equal(read.status, 200, read.text);
     assert.equal(read.body.count, 5);
   } finally { client.close(); }
-  await srv.kill();
+  assert.equal(await srv.kill(), 'SIGKILL');
   srv = await srv.restart();
   started.push(srv);
   const after = await historyAfterSeq(srv.url, w, r.user._id);
@@ -153,6 +153,6 @@ test('read marks survive kill -9', { timeout: 60_000 }, async () => {
     const list = (await c2.get('/api/conversations', r.token)).body;
     assert.equal(list[0].unreadCount, 0);
   } finally { c2.close(); }
-  await srv.stop();
+  assert.equal(await srv.stop(), 0);
   assert.equal(sqliteIntegrity(path.join(srv.dir, 'parley.db')), 'ok');
 });

@@ -6,15 +6,26 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { CLOCK_SLACK_MS, waitFor } from './lib/server.mjs';
 import {
-  PROTOCOL_ENV, PING_INTERVAL, PING_TIMEOUT, CONNECT_TIMEOUT, SEP, pollRequest, pollingHandshake, pollGet, pollPost,
-  splitPayload, wsConnect, wsOpen, within,
-  startWatchedServer,
+  PROTOCOL_ENV, PING_INTERVAL, PING_TIMEOUT, CONNECT_TIMEOUT,
+  HEARTBEAT_ENV, HB_PING_INTERVAL, HB_PING_TIMEOUT, DEADLINE_SLACK,
+  SEP, pollRequest, pollingHandshake, pollGet, pollPost, splitPayload, wsConnect, wsOpen, within,
+  startPollGet, untilHeld, delay, startWatchedServer,
 } from './lib/eio.mjs';
 
+// srv: no ping or deadline within a test (PROTOCOL_ENV), so that what a
+// test sees comes from what it sent. hb: the heartbeat tests (HEARTBEAT_ENV).
 let srv;
-before(async () => { srv = await startWatchedServer({ env: PROTOCOL_ENV }); });
-after(async () => { if (srv) await srv.stop(); });
+let hb;
+before(async () => {
+  srv = await startWatchedServer({ env: PROTOCOL_ENV });
+  hb = await startWatchedServer({ env: HEARTBEAT_ENV });
+});
+after(async () => {
+  if (srv) assert.equal(await srv.stop(), 0);
+  if (hb) assert.equal(await hb.stop(), 0);
+});
 
 const HANDSHAKE_KEYS = ['maxPayload', 'pingInterval', 'pingTimeout', 'sid', 'upgrades'];
 
@@ -37,50 +48,75 @@ function assertEioError(res, status, code, message) {
 /** Expects a WebSocket request to be refused with HTTP 400 (never opened). */
 async function assertWsRefused(path, query) {
   const c = wsConnect(srv.url, path, query);
-  await within(c.until(() => c.closed || c.opened, 3000, 'the refusal'), 4000, 'the refusal');
+  await within(c.until(() => c.closed || c.opened, 10_000, 'the refusal'), 11_000, 'the refusal');
   assert.equal(c.opened, false, `a WebSocket with ${JSON.stringify(query)} was accepted`);
   assert.equal(c.httpStatus, 400, `status ${c.httpStatus} ${c.httpBody}`);
   return c;
 }
 
-/** Sends a Socket.IO CONNECT over polling and reads its answer and the "auth" event. */
-async function pollingSioConnect(path, sid) {
-  assert.equal((await pollPost(srv.url, path, sid, '40')).text, 'ok');
+/**
+ * Sends a Socket.IO CONNECT over polling and reads its answer and the "auth"
+ * event, answering pings. Resolves with the time just before the last pong
+ * (null if none): the server's next ping comes no sooner than pingInterval
+ * after it.
+ */
+async function pollingSioConnect(server, path, sid) {
+  assert.equal((await pollPost(server.url, path, sid, '40')).text, 'ok');
   const got = [];
-  const deadline = Date.now() + 3000;
+  let lastPong = null;
+  const deadline = Date.now() + 10_000;
   while (got.length < 2) {
     assert.ok(Date.now() < deadline, `no CONNECT answer and auth event: ${JSON.stringify(got)}`);
-    const res = await pollGet(srv.url, path, sid);
+    const res = await pollGet(server.url, path, sid);
     assert.equal(res.status, 200, res.text);
     for (const p of splitPayload(res.text)) {
-      if (p === '2') await pollPost(srv.url, path, sid, '3');
-      else got.push(p);
+      if (p === '2') {
+        lastPong = Date.now();
+        assert.equal((await pollPost(server.url, path, sid, '3')).text, 'ok');
+      } else {
+        got.push(p);
+      }
     }
   }
   assert.match(got[0], /^40\{"sid":/);
   assert.equal(got[1], '42["auth",{}]');
+  return lastPong;
 }
 
-/** Sends a Socket.IO CONNECT on a WebSocket and reads its answer and the "auth" event. */
+/** Sends a Socket.IO CONNECT on a WebSocket and reads its answer and the "auth" event; like pollingSioConnect. */
 async function wsSioConnect(client) {
   await client.send('40');
   const frames = [];
+  let lastPong = null;
   while (frames.length < 2) {
-    const f = await client.next(3000, 'the CONNECT answer and the auth event');
-    if (f === '2') await client.send('3');
-    else frames.push(f);
+    const f = await client.next(10_000, 'the CONNECT answer and the auth event');
+    if (f === '2') {
+      lastPong = Date.now();
+      await client.send('3');
+    } else {
+      frames.push(f);
+    }
   }
   assert.match(frames[0], /^40\{"sid":/);
   assert.equal(frames[1], '42["auth",{}]');
+  return lastPong;
 }
 
-/** Resolves with the next GET answer that matches `pred`. */
-async function pollUntil(path, sid, pred, timeoutMs = 3000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await pollGet(srv.url, path, sid);
-    if (pred(res)) return res;
-    if (Date.now() > deadline) throw new Error(`timed out; last GET: ${res.status} ${res.text}`);
+/**
+ * Sends the upgrade packet "5" on the probe and waits until the server has
+ * taken it: the WebSocket answers a message only once it carries the session
+ * (on /engine.io/ an echo, on /socket.io/ a CONNECT answer; anything else on
+ * a probe is ignored).
+ */
+async function completeUpgrade(ws, path) {
+  await ws.send('5');
+  if (path === '/engine.io/') {
+    await ws.send('4upgraded');
+    assert.equal(await ws.next(10_000, 'the echo on the upgraded WebSocket'), '4upgraded');
+  } else {
+    await ws.send('40');
+    assert.match(await ws.next(10_000, 'the CONNECT answer on the upgraded WebSocket'), /^40\{"sid":/);
+    assert.equal(await ws.next(10_000, 'the auth event'), '42["auth",{}]');
   }
 }
 
@@ -148,100 +184,152 @@ for (const path of ['/engine.io/', '/socket.io/']) {
   // that only what they test can end the session.
   const sioPath = path === '/socket.io/';
 
-  describe(`Engine.IO heartbeat on ${path}`, () => {
-    test('polling: the server pings every pingInterval and a pong keeps the session', async () => {
-      const { sid } = await pollingHandshake(srv.url, path);
-      if (sioPath) await pollingSioConnect(path, sid);
-      let last = Date.now();
-      for (let i = 0; i < 3; i += 1) {
-        const res = await pollGet(srv.url, path, sid);
+  // Time is the behaviour here. Lower bounds are strict, each measured from a
+  // moment no later than the server's timer start (before the handshake, or
+  // just before the pong that restarts the interval), less CLOCK_SLACK_MS.
+  // Deadlines have DEADLINE_SLACK. A client answers a ping within seconds.
+  // The tests wait a lot and use sessions of their own: they run together.
+  describe(`Engine.IO heartbeat on ${path} (pingInterval ${HB_PING_INTERVAL}, pingTimeout ${HB_PING_TIMEOUT})`, { concurrency: true }, () => {
+    // Long enough that a session without pongs would have been closed.
+    const KEEP_ALIVE_FOR = HB_PING_INTERVAL + HB_PING_TIMEOUT + HB_PING_INTERVAL;
+
+    test('polling: the server pings every pingInterval and pongs keep the session past pingInterval + pingTimeout', async () => {
+      const t0 = Date.now();
+      const { sid } = await pollingHandshake(hb.url, path);
+      let ref = t0;
+      if (sioPath) ref = (await pollingSioConnect(hb, path, sid)) ?? t0;
+      let pings = 0;
+      while (Date.now() - t0 <= KEEP_ALIVE_FOR) {
+        const res = await within(pollGet(hb.url, path, sid), HB_PING_INTERVAL + DEADLINE_SLACK, `ping ${pings + 1}`);
         const now = Date.now();
-        assert.equal(res.status, 200, res.text);
-        assert.equal(res.text, '2', `ping ${i + 1}`);
-        assert.ok(now - last >= PING_INTERVAL - 60, `ping ${i + 1} came after ${now - last} ms, before pingInterval`);
-        last = now;
-        const pong = await pollPost(srv.url, path, sid, '3');
-        assert.equal(pong.status, 200, pong.text);
-        assert.equal(pong.text, 'ok');
+        assert.deepEqual([res.status, res.text], [200, '2'], `ping ${pings + 1}`);
+        assert.ok(now - ref >= HB_PING_INTERVAL - CLOCK_SLACK_MS, `ping ${pings + 1} came ${now - ref} ms after the last pong (or the handshake), before pingInterval`);
+        pings += 1;
+        ref = Date.now();
+        const pong = await pollPost(hb.url, path, sid, '3');
+        assert.deepEqual([pong.status, pong.text], [200, 'ok']);
       }
+      assert.ok(pings >= 3, `${pings} pings`);
+      // Alive to the end; then closed, not left with a ping queued.
+      assert.deepEqual(await pollPost(hb.url, path, sid, '1').then((r) => [r.status, r.text]), [200, 'ok']);
     });
 
-    test('polling: no pong within pingTimeout closes the session', async () => {
-      const started = Date.now();
-      const { sid } = await pollingHandshake(srv.url, path);
-      if (sioPath) await pollingSioConnect(path, sid);
-      const ping = await pollGet(srv.url, path, sid);
-      assert.equal(ping.text, '2');
-      // No pong: the session ends; a GET held at that moment gets the close packet.
-      const res = await pollUntil(path, sid, (r) => r.status === 400, 5000);
-      assert.equal(res.body.code, 1, res.text);
-      assert.ok(Date.now() - started >= PING_INTERVAL + PING_TIMEOUT - 60, `closed after ${Date.now() - started} ms`);
+    test('polling: no pong within pingTimeout closes the session; the GET held then gets the close packet', async () => {
+      const t0 = Date.now();
+      const { sid } = await pollingHandshake(hb.url, path);
+      if (sioPath) await pollingSioConnect(hb, path, sid);
+      const ping = await within(pollGet(hb.url, path, sid), HB_PING_INTERVAL + DEADLINE_SLACK, 'the ping');
+      assert.deepEqual([ping.status, ping.text], [200, '2']);
+      // No pong. This GET is held until the session ends.
+      const res = await within(pollGet(hb.url, path, sid), HB_PING_TIMEOUT + DEADLINE_SLACK, 'the close');
+      const elapsed = Date.now() - t0;
+      assert.deepEqual([res.status, res.text], [200, '1']);
+      assert.ok(elapsed >= HB_PING_INTERVAL + HB_PING_TIMEOUT - CLOCK_SLACK_MS, `closed after ${elapsed} ms`);
+      assertEioError(await pollGet(hb.url, path, sid), 400, 1, 'Session ID unknown');
     });
 
     test('polling: a session never polled is closed after pingInterval + pingTimeout', async () => {
-      const { sid } = await pollingHandshake(srv.url, path);
-      if (sioPath) assert.equal((await pollPost(srv.url, path, sid, '40')).text, 'ok');
-      // The protocol is about time here: wait past pingInterval + pingTimeout.
-      await new Promise((r) => setTimeout(r, PING_INTERVAL + PING_TIMEOUT + 300));
-      assertEioError(await pollGet(srv.url, path, sid), 400, 1, 'Session ID unknown');
+      const t0 = Date.now();
+      const { sid } = await pollingHandshake(hb.url, path);
+      // A noop packet neither polls nor answers a ping; it shows whether the session is there.
+      assert.equal((await pollPost(hb.url, path, sid, sioPath ? '40' : '6')).text, 'ok');
+      const gone = await waitFor(async () => {
+        const r = await pollPost(hb.url, path, sid, '6');
+        if (r.status !== 200) return r;
+        assert.equal(r.text, 'ok');
+        return null;
+      }, { timeoutMs: HB_PING_INTERVAL + HB_PING_TIMEOUT + DEADLINE_SLACK, intervalMs: 50, what: 'the session to be closed' });
+      const elapsed = Date.now() - t0;
+      assertEioError(gone, 400, 1, 'Session ID unknown');
+      assert.ok(elapsed >= HB_PING_INTERVAL + HB_PING_TIMEOUT - CLOCK_SLACK_MS, `closed after ${elapsed} ms`);
     });
 
-    test('websocket: the server pings every pingInterval and a pong keeps the session', async () => {
-      const { client } = await wsOpen(srv.url, path, { autoPong: false });
-      if (sioPath) await wsSioConnect(client);
-      let last = Date.now();
-      for (let i = 0; i < 3; i += 1) {
-        const frame = await client.next(PING_INTERVAL + 2000, `ping ${i + 1}`);
+    test('websocket: the server pings every pingInterval and pongs keep the session past pingInterval + pingTimeout', async () => {
+      const t0 = Date.now();
+      const { client } = await wsOpen(hb.url, path, { autoPong: false });
+      let ref = t0;
+      if (sioPath) ref = (await wsSioConnect(client)) ?? t0;
+      let pings = 0;
+      while (Date.now() - t0 <= KEEP_ALIVE_FOR) {
+        const frame = await client.next(HB_PING_INTERVAL + DEADLINE_SLACK, `ping ${pings + 1}`);
         const now = Date.now();
         assert.equal(frame, '2');
-        assert.ok(now - last >= PING_INTERVAL - 60, `ping ${i + 1} came after ${now - last} ms`);
-        last = now;
+        assert.ok(now - ref >= HB_PING_INTERVAL - CLOCK_SLACK_MS, `ping ${pings + 1} came ${now - ref} ms after the last pong (or the handshake)`);
+        pings += 1;
+        ref = Date.now();
         await client.send('3');
       }
+      assert.ok(pings >= 3, `${pings} pings`);
       assert.equal(client.closed, false);
       client.close();
     });
 
     test('websocket: no pong within pingTimeout closes the connection', async () => {
-      const { client } = await wsOpen(srv.url, path, { autoPong: false });
+      const t0 = Date.now();
+      const { client } = await wsOpen(hb.url, path, { autoPong: false });
       if (sioPath) await wsSioConnect(client);
-      const started = Date.now();
-      await client.waitClose(5000);
-      assert.deepEqual(client.queue, ['2'], 'a ping came before the close');
-      const ping = client.received.find((r) => r.frame === '2');
-      assert.ok(client.closedAt - ping.at >= PING_TIMEOUT - 60, `closed ${client.closedAt - ping.at} ms after the ping`);
-      assert.ok(client.closedAt - started >= PING_INTERVAL + PING_TIMEOUT - 100, `closed after ${client.closedAt - started} ms`);
+      await client.waitClose(HB_PING_INTERVAL + HB_PING_TIMEOUT + DEADLINE_SLACK);
+      const elapsed = client.closedAt - t0;
+      assert.deepEqual(client.queue, ['2'], 'a ping, then the close');
+      assert.ok(elapsed >= HB_PING_INTERVAL + HB_PING_TIMEOUT - CLOCK_SLACK_MS, `closed after ${elapsed} ms`);
+    });
+
+    test('websocket after an upgrade: the heartbeat runs on the WebSocket', async () => {
+      const { sid } = await pollingHandshake(hb.url, path);
+      const ws = wsConnect(hb.url, path, { sid }, { autoPong: false });
+      await ws.waitOpen();
+      await ws.send('2probe');
+      assert.equal(await ws.next(10_000, '3probe'), '3probe');
+      await ws.send('5');
+      if (sioPath) await wsSioConnect(ws);
+      // A ping the session queued before the upgrade may come first; the one
+      // after a pong on the WebSocket is the WebSocket's own.
+      assert.equal(await ws.next(HB_PING_INTERVAL + DEADLINE_SLACK, 'a ping on the WebSocket'), '2');
+      const ref = Date.now();
+      await ws.send('3');
+      assert.equal(await ws.next(HB_PING_INTERVAL + DEADLINE_SLACK, 'the next ping'), '2');
+      assert.ok(Date.now() - ref >= HB_PING_INTERVAL - CLOCK_SLACK_MS);
+      const res = await pollGet(hb.url, path, sid);
+      assert.equal(res.status, 400, `polling after the upgrade: ${res.text}`);
+      assert.equal(ws.closed, false);
+      ws.close();
     });
   });
 
   describe(`Engine.IO close on ${path}`, () => {
     test('polling: a close packet ends a held GET with a noop, then the sid is unknown', async () => {
-      const { sid } = await pollingHandshake(srv.url, path);
-      if (sioPath) await pollingSioConnect(path, sid);
-      const held = pollGet(srv.url, path, sid);
-      // Nothing tells when the server holds the GET: give it a moment to arrive first.
-      await new Promise((r) => setTimeout(r, 50));
-      const post = await pollPost(srv.url, path, sid, '1');
-      assert.equal(post.status, 200, post.text);
-      const res = await within(held, 3000, 'the held GET to end');
-      assert.equal(res.status, 200, res.text);
-      assert.equal(res.text, '6');
-      assertEioError(await pollGet(srv.url, path, sid), 400, 1, 'Session ID unknown');
+      await untilHeld(async (headStart) => {
+        const { sid } = await pollingHandshake(srv.url, path);
+        if (sioPath) await pollingSioConnect(srv, path, sid);
+        const held = await startPollGet(srv, path, sid);
+        await delay(headStart);
+        const post = await pollPost(srv.url, path, sid, '1');
+        assert.deepEqual([post.status, post.text], [200, 'ok']);
+        const res = await held.response;
+        assertEioError(await pollGet(srv.url, path, sid), 400, 1, 'Session ID unknown');
+        if (res.status === 400) {
+          // The close packet came first: the GET found no session.
+          assertEioError(res, 400, 1, 'Session ID unknown');
+          return false;
+        }
+        assert.deepEqual([res.status, res.text], [200, '6']);
+        return true;
+      }, 'before the close packet');
     });
 
     test('websocket: a close packet closes the connection', async () => {
-      // The client answers pings, so nothing but the close packet ends it.
+      // Nothing but the close packet can end it (no ping, no deadline here).
       const { client } = await wsOpen(srv.url, path);
       if (sioPath) await wsSioConnect(client);
       await client.send('1');
-      await client.waitClose(3000);
+      await client.waitClose();
     });
 
     if (sioPath) {
-      test('websocket: a close packet right after the handshake closes the connection before CONNECT_TIMEOUT_MS', async () => {
+      test('websocket: a close packet right after the handshake closes the connection, not CONNECT_TIMEOUT_MS', async () => {
         const { client } = await wsOpen(srv.url, path);
         await client.send('1');
-        const { afterMs } = await client.waitClose(3000);
+        const { afterMs } = await client.waitClose();
         assert.ok(afterMs < CONNECT_TIMEOUT, `closed after ${afterMs} ms: by the connect timeout, not the close packet`);
       });
     }
@@ -253,34 +341,30 @@ for (const path of ['/engine.io/', '/socket.io/']) {
       const ws = wsConnect(srv.url, path, { sid });
       await ws.waitOpen();
       await ws.send('2probe');
-      assert.equal(await ws.next(2000, '3probe'), '3probe');
+      assert.equal(await ws.next(10_000, '3probe'), '3probe');
       // A GET while upgrading is ended with a noop so that the client can pause.
-      const during = await within(pollGet(srv.url, path, sid), 2000, 'the GET during the upgrade');
-      assert.equal(during.status, 200, during.text);
-      assert.equal(during.text, '6');
-      await ws.send('5');
-      // The session is now on the WebSocket: polling is refused...
-      const res = await pollGet(srv.url, path, sid);
-      assert.equal(res.status, 400, res.text);
-      // ...and the WebSocket carries the heartbeat.
-      const upgradedAt = Date.now();
-      await ws.until(() => ws.received.some((r) => r.frame === '2' && r.at >= upgradedAt), PING_INTERVAL + 1000, 'a ping on the WebSocket');
+      const during = await within(pollGet(srv.url, path, sid), 10_000, 'the GET during the upgrade');
+      assert.deepEqual([during.status, during.text], [200, '6']);
+      // The WebSocket now carries the session (completeUpgrade checks it)...
+      await completeUpgrade(ws, path);
+      // ...and polling is refused.
+      assertEioError(await pollGet(srv.url, path, sid), 400, 3, 'Bad request');
       assert.equal(ws.closed, false);
       ws.close();
     });
 
-    test('a GET held when the probe arrives is ended with a noop', async () => {
+    test('a GET pending when the probe arrives is ended with a noop', async () => {
       const { sid } = await pollingHandshake(srv.url, path);
-      const held = pollGet(srv.url, path, sid);
-      await new Promise((r) => setTimeout(r, 50));  // let the GET be held first (no signal for it)
+      // Sent before the WebSocket even connects. Had the server seen it only
+      // after the probe, the answer would be the same noop (test above).
+      const held = await startPollGet(srv, path, sid);
       const ws = wsConnect(srv.url, path, { sid });
       await ws.waitOpen();
       await ws.send('2probe');
-      assert.equal(await ws.next(2000, '3probe'), '3probe');
-      const res = await within(held, 2000, 'the held GET');
-      assert.equal(res.status, 200, res.text);
-      assert.equal(res.text, '6');
-      await ws.send('5');
+      assert.equal(await ws.next(10_000, '3probe'), '3probe');
+      const res = await held.response;
+      assert.deepEqual([res.status, res.text], [200, '6']);
+      await completeUpgrade(ws, path);
       ws.close();
     });
 
@@ -289,12 +373,10 @@ for (const path of ['/engine.io/', '/socket.io/']) {
       const ws = wsConnect(srv.url, path, { sid });
       await ws.waitOpen();
       await ws.send('2probe');
-      await ws.send('5');
-      assert.equal(await ws.next(2000, '3probe'), '3probe');
-      const get = await pollGet(srv.url, path, sid);
-      assert.equal(get.status, 400, get.text);
-      const post = await pollPost(srv.url, path, sid, '4hello');
-      assert.equal(post.status, 400, post.text);
+      assert.equal(await ws.next(10_000, '3probe'), '3probe');
+      await completeUpgrade(ws, path);
+      assertEioError(await pollGet(srv.url, path, sid), 400, 3, 'Bad request');
+      assertEioError(await pollPost(srv.url, path, sid, '4hello'), 400, 3, 'Bad request');
       assert.equal(ws.closed, false, 'the upgraded WebSocket survives the refused requests');
       ws.close();
     });
@@ -304,10 +386,10 @@ for (const path of ['/engine.io/', '/socket.io/']) {
       const ws = wsConnect(srv.url, path, { sid });
       await ws.waitOpen();
       await ws.send('2probe');
-      await ws.send('5');
-      assert.equal(await ws.next(2000, '3probe'), '3probe');
+      assert.equal(await ws.next(10_000, '3probe'), '3probe');
+      await completeUpgrade(ws, path);
       const second = wsConnect(srv.url, path, { sid });
-      await second.waitClose(3000);
+      await second.waitClose();
       assert.equal(second.opened, true, `the second WebSocket was refused with HTTP ${second.httpStatus}, not accepted then closed`);
       assert.equal(second.queue.length, 0, `the second WebSocket got ${JSON.stringify(second.queue)}`);
       assert.equal(ws.closed, false, 'the first WebSocket is untouched');
@@ -355,11 +437,12 @@ describe('Engine.IO messages over polling (/engine.io/ echo)', () => {
 
   test('a GET held with nothing to send is answered when a message arrives', async () => {
     const { sid } = await pollingHandshake(srv.url, path);
-    const held = pollGet(srv.url, path, sid);
-    await new Promise((r) => setTimeout(r, 50));  // let the GET be held first (no signal for it)
+    // Sent before the message. Had the server seen it only after the
+    // message, the answer would be the same.
+    const held = await startPollGet(srv, path, sid);
     assert.equal((await pollPost(srv.url, path, sid, '4later')).text, 'ok');
-    const res = await within(held, 2000, 'the held GET');
-    assert.equal(res.text, '4later');
+    const res = await held.response;
+    assert.deepEqual([res.status, res.text], [200, '4later']);
   });
 
   test('an invalid packet is a 400 and closes the session', async () => {
@@ -377,22 +460,26 @@ describe('Engine.IO messages over polling (/engine.io/ echo)', () => {
     }
   });
 
-  test('two concurrent GETs: the first gets a close packet, the second 400, and the session is gone', async () => {
-    const { sid } = await pollingHandshake(srv.url, path);
-    const first = pollGet(srv.url, path, sid);
-    await new Promise((r) => setTimeout(r, 50));  // let the GET be held first (no signal for it)
-    const second = await pollGet(srv.url, path, sid, { t: 'burst' });
-    assert.equal(second.status, 400, second.text);
-    const res = await within(first, 2000, 'the first GET');
-    assert.equal(res.status, 200, res.text);
-    assert.equal(res.text, '1');
-    assertEioError(await pollGet(srv.url, path, sid), 400, 1, 'Session ID unknown');
+  test('two concurrent GETs: the held one gets a close packet, the other 400, and the session is gone', async () => {
+    await untilHeld(async (headStart) => {
+      const { sid } = await pollingHandshake(srv.url, path);
+      const first = await startPollGet(srv, path, sid);
+      await delay(headStart);
+      const second = await pollGet(srv.url, path, sid, { t: 'burst' });
+      const res = await first.response;
+      assertEioError(await pollGet(srv.url, path, sid), 400, 1, 'Session ID unknown');
+      // The server holds whichever came first; it is the other one that is refused.
+      const [held, refused] = second.status === 400 ? [res, second] : [second, res];
+      assert.deepEqual([held.status, held.text], [200, '1']);
+      assertEioError(refused, 400, 3, 'Bad request');
+      return held === res;
+    }, 'the first of two GETs');
   });
 
   test('another method on a session (PUT) is a 400', async () => {
     const { sid } = await pollingHandshake(srv.url, path);
     const res = await pollRequest(srv.url, path, { method: 'PUT', sid, body: '4x' });
-    assert.equal(res.status, 400, res.text);
+    assertEioError(res, 400, 3, 'Bad request');
   });
 });
 
@@ -433,7 +520,7 @@ describe('Engine.IO messages over WebSocket (/engine.io/ echo)', () => {
       const { client } = await wsOpen(srv.url, path);
       await client.send(frame);
       // The client answers pings and /engine.io/ has no connect deadline: only the error closes it.
-      await client.waitClose(3000);
+      await client.waitClose();
     }
   });
 
@@ -447,12 +534,12 @@ describe('Engine.IO messages over WebSocket (/engine.io/ echo)', () => {
     const ws = wsConnect(srv.url, path, { sid });
     await ws.waitOpen();
     await ws.send('2probe');
-    assert.equal(await ws.next(2000, '3probe'), '3probe');
+    assert.equal(await ws.next(10_000, '3probe'), '3probe');
     // Sent over polling while the probe is pending.
     assert.equal((await pollPost(srv.url, path, sid, ['4c1', 'bAQI='].join(SEP))).text, 'ok');
     await ws.send('5');
     for (const f of ['4d1', '4d2', '4d3']) ws.send(f);
-    const got = await ws.nextN(7, 3000);
+    const got = await ws.nextN(7);
     assert.deepEqual(got.map((f) => (Buffer.isBuffer(f) ? `<${[...f]}>` : f)), ['4b1', '4b2', '4c1', '<1,2>', '4d1', '4d2', '4d3']);
     ws.close();
   });
@@ -463,14 +550,14 @@ describe('Engine.IO messages over WebSocket (/engine.io/ echo)', () => {
     const ws = wsConnect(srv.url, path, { sid });
     await ws.waitOpen();
     await ws.send('2probe');
-    assert.equal(await ws.next(2000, '3probe'), '3probe');
+    assert.equal(await ws.next(10_000, '3probe'), '3probe');
     const polled = await pollGet(srv.url, path, sid);
     assert.deepEqual(splitPayload(polled.text), ['4x1', '4x2']);
     const noop = await pollGet(srv.url, path, sid);
     assert.equal(noop.text, '6');
     await ws.send('5');
     await ws.send('4y1');
-    assert.equal(await ws.next(2000), '4y1');
+    assert.equal(await ws.next(), '4y1');
     ws.close();
   });
 
@@ -479,19 +566,19 @@ describe('Engine.IO messages over WebSocket (/engine.io/ echo)', () => {
     const ws = wsConnect(srv.url, path, { sid });
     await ws.waitOpen();
     await ws.send('2probe');
-    assert.equal(await ws.next(2000, '3probe'), '3probe');
+    assert.equal(await ws.next(10_000, '3probe'), '3probe');
     ws.terminate();
-    await ws.waitClose(2000);
-    // The session goes on over polling (answering the server's pings).
-    const deadline = Date.now() + 3000;
-    await pollPost(srv.url, path, sid, '4still-here');
-    let text = '';
-    while (!text.includes('4still-here')) {
-      assert.ok(Date.now() < deadline, `never got the echo; last: ${text}`);
+    await ws.waitClose();
+    // The session goes on over polling. Until the server has seen the probe
+    // go, a GET is still ended with the upgrade's noop.
+    assert.equal((await pollPost(srv.url, path, sid, '4still-here')).text, 'ok');
+    const deadline = Date.now() + 10_000;
+    for (;;) {
       const res = await pollGet(srv.url, path, sid);
       assert.equal(res.status, 200, res.text);
-      text = res.text;
-      if (splitPayload(text).includes('2')) await pollPost(srv.url, path, sid, '3');
+      if (res.text === '4still-here') break;
+      assert.equal(res.text, '6', 'only the upgrade\'s noop may come before the echo');
+      assert.ok(Date.now() < deadline, 'never got the echo');
     }
   });
 });

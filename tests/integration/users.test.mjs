@@ -31,7 +31,7 @@ describe('GET /api/users', () => {
     for (const p of PEOPLE) others.push((await newUser(srv.url, p)).user);
     caller = await newUser(srv.url, { name: 'Caller', email: 'caller@example.com' });
   });
-  after(async () => { if (srv) await srv.stop(); });
+  after(async () => { if (srv) assert.equal(await srv.stop(), 0); });
 
   const list = (query = '', opts = {}) => request(srv.url, `/api/users${query}`, { token: caller.token, ...opts });
 

@@ -165,19 +165,63 @@ TEST(Jwt, WrongNumberOfPartsIsRejected) {
   expect_unauthorized(jwt.verify("..", kNow), "dots only");
 }
 
+// A token of `header` and `payload` text that are already base64url (or
+// deliberately not quite), signed over exactly that text: only the encoding
+// can make it invalid.
+std::string resigned(const std::string& header, const std::string& payload) {
+  const std::string signing_input = header + "." + payload;
+  return signing_input + "." + b64(hs256(kSecret, signing_input));
+}
+
+std::string padded(std::string part) {
+  while (part.size() % 4 != 0) part += '=';
+  return part;
+}
+
+std::string standard_alphabet(std::string part) {
+  for (char& c : part) {
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  return part;
+}
+
+bool has_url_safe_char(const std::string& part) {
+  return part.find_first_of("-_") != std::string::npos;
+}
+
 TEST(Jwt, PaddedOrStandardBase64PartsAreRejected) {
   const Jwt jwt(kSecret);
-  const auto parts = split(jwt.sign(good_claims()));
-  // 32-byte signature: 43 characters, standard base64 would add one '='.
-  ASSERT_EQ(parts[2].size(), 43U);
-  expect_unauthorized(jwt.verify(parts[0] + "." + parts[1] + "." + parts[2] + "=", kNow),
-                      "padded signature");
-  std::string header_padded = parts[0];
-  while (header_padded.size() % 4 != 0) header_padded += '=';
-  if (header_padded != parts[0]) {
-    expect_unauthorized(jwt.verify(header_padded + "." + parts[1] + "." + parts[2], kNow),
-                        "padded header");
+  // A header of 26 bytes (35 characters) and a payload and signature whose
+  // text needs padding and holds '-' or '_' (standard base64 has '+' and '/'
+  // there): the first jti that gives all of that. "~~~" puts a '~' (0x7e) at
+  // the end of a 3-byte group somewhere, and that encodes as '-'.
+  const std::string header = R"({"alg":"HS256","kid":"k1"})";
+  std::vector<std::string> parts;
+  for (int i = 0; i < 1000 && parts.empty(); ++i) {
+    auto candidate =
+        split(craft(header, payload_json(R"(,"jti":"~~~)" + std::to_string(i) + "\"")));
+    if (candidate[1].size() % 4 != 0 && has_url_safe_char(candidate[1]) &&
+        has_url_safe_char(candidate[2])) {
+      parts = std::move(candidate);
+    }
   }
+  ASSERT_EQ(parts.size(), 3U) << "no jti below 1000 gives the token this test needs";
+  ASSERT_EQ(parts[0].size(), 35U);
+  ASSERT_EQ(parts[2].size(), 43U);  // 32 bytes: standard base64 adds one '='
+  // Control: the token as crafted, unpadded and URL-safe, is valid.
+  const std::string token = parts[0] + "." + parts[1] + "." + parts[2];
+  ASSERT_TRUE(jwt.verify(token, kNow).has_value()) << jwt.verify(token, kNow).error().detail;
+
+  expect_unauthorized(jwt.verify(resigned(padded(parts[0]), parts[1]), kNow), "padded header");
+  expect_unauthorized(jwt.verify(resigned(parts[0], padded(parts[1])), kNow), "padded payload");
+  expect_unauthorized(jwt.verify(parts[0] + "." + parts[1] + "." + padded(parts[2]), kNow),
+                      "padded signature");
+  expect_unauthorized(jwt.verify(resigned(parts[0], standard_alphabet(parts[1])), kNow),
+                      "standard base64 payload");
+  expect_unauthorized(
+      jwt.verify(parts[0] + "." + parts[1] + "." + standard_alphabet(parts[2]), kNow),
+      "standard base64 signature");
 }
 
 // --- algorithm allow-list ---------------------------------------------------

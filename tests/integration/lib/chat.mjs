@@ -69,7 +69,7 @@ export class ChatClient {
   get transport() { return this.socket.io.engine?.transport?.name; }
 
   /** Resolves when `pred()` is truthy (checked on every event); rejects after the deadline. */
-  until(pred, { timeoutMs = 5000, what = 'condition' } = {}) {
+  until(pred, { timeoutMs = 10_000, what = 'condition' } = {}) {
     return new Promise((resolve, reject) => {
       const check = () => {
         let v;
@@ -113,7 +113,7 @@ export class ChatClient {
   }
 
   /** Waits for the n-th (1-based) entry of `event` matching `pred`; resolves with the entry. */
-  async waitEvent(event, pred = () => true, { timeoutMs = 5000, count = 1 } = {}) {
+  async waitEvent(event, pred = () => true, { timeoutMs = 10_000, count = 1 } = {}) {
     return this.until(() => {
       const hits = this.all(event, pred);
       return hits.length >= count ? hits[count - 1] : null;
@@ -145,7 +145,7 @@ export class ChatClient {
   }
 
   /** Waits for the disconnect event; resolves with its reason. */
-  waitDisconnect(timeoutMs = 5000) {
+  waitDisconnect(timeoutMs = 10_000) {
     return this.until(() => this.disconnects[0], { timeoutMs, what: 'disconnect' });
   }
 
@@ -170,7 +170,7 @@ export async function connect(url, who, opts = {}) {
 }
 
 /** Waits for the users:online snapshot a connect sends; resolves with its userIds. */
-export async function onlineSnapshot(client, timeoutMs = 5000) {
+export async function onlineSnapshot(client, timeoutMs = 10_000) {
   const e = await client.waitEvent('users:online', () => true, { timeoutMs });
   return e.args[0].userIds;
 }
@@ -211,7 +211,7 @@ export function assertId(v, what = 'id') {
  * before the barrier message was stored have been delivered by then.
  * The barrier message is acked on each client so it is not replayed.
  */
-export async function barrier(url, prober, target, clients, timeoutMs = 5000) {
+export async function barrier(url, prober, target, clients, timeoutMs = 10_000) {
   const res = await request(url, '/api/messages/send', {
     method: 'POST', token: prober.token, body: { to: target.user._id, text: `barrier ${Date.now()}` },
   });

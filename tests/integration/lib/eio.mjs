@@ -3,22 +3,44 @@
 // received frame kept in a queue (two frames sent back to back may arrive in
 // one TCP read, so one-shot listeners would lose the second).
 
+import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { request, startServer } from './server.mjs';
+import { connectRaw, rawRequest, request, startServer } from './server.mjs';
 
 export const SEP = '\x1e';
 
-/** The settings the protocol tests run the server with. */
+/**
+ * The settings most protocol tests run the server with: no ping and no
+ * deadline within a test's lifetime, so that what a test sees comes from
+ * what it sent (a ping answering a GET would change its body).
+ */
 export const PROTOCOL_ENV = {
   PROTOCOL_TEST_MODE: '1',
-  PING_INTERVAL_MS: '300',
-  PING_TIMEOUT_MS: '200',
-  CONNECT_TIMEOUT_MS: '1000',
+  PING_INTERVAL_MS: '60000',
+  PING_TIMEOUT_MS: '60000',
+  CONNECT_TIMEOUT_MS: '60000',
   RATE_LIMIT_DISABLED: '1',
 };
-export const PING_INTERVAL = 300;
-export const PING_TIMEOUT = 200;
-export const CONNECT_TIMEOUT = 1000;
+export const PING_INTERVAL = 60000;
+export const PING_TIMEOUT = 60000;
+export const CONNECT_TIMEOUT = 60000;
+
+/**
+ * For the tests of the heartbeat and the connect deadline: short enough to
+ * wait out, long enough (seconds) for a busy client to answer a ping in time.
+ */
+export const HEARTBEAT_ENV = {
+  ...PROTOCOL_ENV,
+  PING_INTERVAL_MS: '500',
+  PING_TIMEOUT_MS: '2000',
+  CONNECT_TIMEOUT_MS: '3000',
+};
+export const HB_PING_INTERVAL = 500;
+export const HB_PING_TIMEOUT = 2000;
+export const HB_CONNECT_TIMEOUT = 3000;
+
+/** Slack on the deadline for something the server must do at a time: seconds. */
+export const DEADLINE_SLACK = 8000;
 
 /**
  * startServer, plus a report on stderr (with the server's last output) when
@@ -78,6 +100,37 @@ export async function pollingHandshake(url, path) {
 export const pollGet = (url, path, sid, query) => pollRequest(url, path, { sid, query });
 export const pollPost = (url, path, sid, body) => pollRequest(url, path, { method: 'POST', sid, body });
 
+/**
+ * Sends a polling GET on a connection of its own and returns once the
+ * request is written (in the server's socket before the caller goes on).
+ * `response` resolves {status, text, body, headers}.
+ */
+export async function startPollGet(srv, path, sid, query = {}) {
+  const conn = await connectRaw(srv.port);
+  await conn.write(rawRequest('GET', eioPath(path, { sid, ...query })));
+  const response = conn.readResponse(30_000).finally(() => conn.destroy());
+  response.catch(() => {});  // awaited by the caller; never an unhandled rejection meanwhile
+  return { response };
+}
+
+/**
+ * No event tells a client that the server holds its GET. For a test of what
+ * a held GET gets, `attempt(headStartMs)` starts a GET, waits the head start,
+ * goes on, asserts exactly the outcome of the order it observed, and returns
+ * true if the server held the GET. Retried with a longer head start until
+ * that happened; fails if it never did.
+ */
+export async function untilHeld(attempt, what) {
+  for (const headStart of [0, 20, 50, 100, 250, 500, 1000, 2000]) {
+    if (await attempt(headStart)) return;
+  }
+  assert.fail(`the server never held the GET first: ${what}`);
+}
+
+export function delay(ms) {
+  return new Promise((resolve) => { setTimeout(resolve, ms); });
+}
+
 /** Splits a polling payload into its packets. */
 export function splitPayload(text) {
   return text.length === 0 ? [] : text.split(SEP);
@@ -118,7 +171,7 @@ export class PollingClient {
   }
 
   /** Resolves the next packet that is not a ping, issuing GETs as needed. */
-  async next(timeoutMs = 3000) {
+  async next(timeoutMs = 10_000) {
     const deadline = Date.now() + timeoutMs;
     while (this.queue.length === 0) {
       if (Date.now() > deadline) throw new Error(`no packet within ${timeoutMs} ms`);
@@ -204,7 +257,7 @@ export class WsClient {
   }
 
   /** Resolves once the handshake is done; rejects if the server refuses it. */
-  async waitOpen(timeoutMs = 5000) {
+  async waitOpen(timeoutMs = 10_000) {
     await this.until(() => {
       if (this.opened) return true;
       if (this.httpStatus !== null && this.closed) throw new Error(`WebSocket refused: HTTP ${this.httpStatus} ${this.httpBody}`);
@@ -215,7 +268,7 @@ export class WsClient {
   }
 
   /** The next queued frame; rejects if the socket closes first or on timeout. */
-  next(timeoutMs = 5000, what = 'a frame') {
+  next(timeoutMs = 10_000, what = 'a frame') {
     return this.until(() => {
       if (this.queue.length > 0) return { frame: this.queue.shift() };
       if (this.closed) throw new Error(`closed (${JSON.stringify(this.closeInfo)}) while waiting for ${what}`);
@@ -224,7 +277,7 @@ export class WsClient {
   }
 
   /** The next `n` frames. */
-  async nextN(n, timeoutMs = 5000) {
+  async nextN(n, timeoutMs = 10_000) {
     const out = [];
     const deadline = Date.now() + timeoutMs;
     for (let i = 0; i < n; i += 1) out.push(await this.next(Math.max(1, deadline - Date.now()), `frame ${i + 1} of ${n}`));
@@ -232,7 +285,7 @@ export class WsClient {
   }
 
   /** Resolves with {code, reason, ms since creation} once closed. */
-  async waitClose(timeoutMs = 3000) {
+  async waitClose(timeoutMs = 10_000) {
     await this.until(() => this.closed, timeoutMs, 'the server to close the WebSocket');
     return { ...this.closeInfo, afterMs: this.closedAt - this.createdAt };
   }
@@ -265,7 +318,7 @@ export function wsConnect(url, path, query = {}, opts = {}) {
 export async function wsOpen(url, path, opts = {}) {
   const client = wsConnect(url, path, {}, opts);
   await client.waitOpen();
-  const first = await client.next(3000, 'the Engine.IO handshake');
+  const first = await client.next(10_000, 'the Engine.IO handshake');
   if (typeof first !== 'string' || !first.startsWith('0')) throw new Error(`expected an open packet, got ${JSON.stringify(first)}`);
   return { client, handshake: JSON.parse(first.slice(1)) };
 }
@@ -279,9 +332,17 @@ export async function sioConnect(url, { nsp = '/', auth, opts = {} } = {}) {
   const { client, handshake } = await wsOpen(url, '/socket.io/', opts);
   const prefix = nsp === '/' ? '' : `${nsp},`;
   await client.send(`40${prefix}${auth === undefined ? '' : JSON.stringify(auth)}`);
-  const connect = await client.next(3000, 'the CONNECT answer');
+  // Without autoPong a ping may come in between: answered here.
+  const nextPacket = async (what) => {
+    for (;;) {
+      const f = await client.next(10_000, what);
+      if (f !== '2') return f;
+      await client.send('3');
+    }
+  };
+  const connect = await nextPacket('the CONNECT answer');
   if (!connect.startsWith(`40${prefix}`)) throw new Error(`expected CONNECT for ${nsp}, got ${connect}`);
-  const authEvent = await client.next(3000, 'the "auth" event');
+  const authEvent = await nextPacket('the "auth" event');
   if (!authEvent.startsWith(`42${prefix}["auth",`)) throw new Error(`expected the auth event, got ${authEvent}`);
   return { client, handshake, connect, sid: JSON.parse(connect.slice(2 + prefix.length)).sid };
 }

@@ -2,6 +2,13 @@
 // ephemeral port with a temporary SQLite database, and offers small HTTP and
 // raw-socket helpers. Waits on conditions with deadlines, never fixed sleeps;
 // stops only the processes it started, by pid.
+//
+// Every server started here is kept in a registry. stop(), kill(),
+// waitExit() and runToExit() fail on sanitizer reports in the server's
+// stderr, and once a test file is done a root-level after() hook stops
+// every server still running with SIGTERM and fails unless each exits 0,
+// no server died without a test collecting its exit status, and no stderr
+// holds a sanitizer report.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import crypto from 'node:crypto';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -16,30 +24,90 @@ export const REPO_ROOT = path.resolve(here, '..', '..', '..');
 export const PARLEYD = process.env.PARLEYD || path.join(REPO_ROOT, 'build', 'src', 'app', 'parleyd');
 export const TEST_SECRET = 'integration-test-secret-0123456789abcdef';
 const LISTEN_RE = /listening on http:\/\/([^\s"]+):(\d+)/;
-const START_DEADLINE_MS = 10_000;
-const STOP_DEADLINE_MS = 10_000;
+const START_DEADLINE_MS = 20_000;
+// Generous: a sanitizer build checks for leaks on the way out.
+const STOP_DEADLINE_MS = 20_000;
 
-// Settings the server reads; inherited values would make a run non-hermetic.
-const SCRUBBED_ENV = [
-  'PORT', 'HOST', 'DATABASE_URL', 'JWT_SECRET', 'NODE_ENV', 'MONGO_URI', 'REDIS_URL',
-  'JWT_EXPIRES_IN', 'COOKIE_NAME', 'COOKIE_SECURE', 'CLIENT_URL', 'BCRYPT_ROUNDS',
-  'LOG_LEVEL', 'RATE_LIMIT_AUTH_PER_MIN', 'RATE_LIMIT_MESSAGES_PER_SEC', 'RATE_LIMIT_DISABLED',
-  'BODY_LIMIT_BYTES', 'HEADERS_TIMEOUT_MS', 'KEEPALIVE_TIMEOUT_MS', 'REQUEST_TIMEOUT_MS',
-  'THREADS', 'MAX_SOCKETS_PER_USER', 'MAX_CONNECTIONS_PER_IP',
-];
+// What a server inherits from the test process: nothing but these. Every
+// setting the server reads comes from the test's own `env`.
+const INHERITED_ENV = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS'];
 
-// Every child still running when the test process exits is killed, by pid,
-// and the temporary directories are removed (set PARLEY_KEEP_TMP=1 to keep them).
-const live = new Set();
+// Lines a sanitizer writes when it finds something.
+const SANITIZER_RE = /ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer|WARNING: ThreadSanitizer/;
+
+/** The sanitizer report in `text` (from its first line on), or null. */
+export function sanitizerReport(text) {
+  const m = SANITIZER_RE.exec(text);
+  if (!m) return null;
+  const lineStart = text.lastIndexOf('\n', m.index) + 1;
+  return text.slice(lineStart, lineStart + 6000);
+}
+
+// Every server started, running or not (see the file comment).
+const servers = new Set();
 const tempDirs = new Set();
+
+// The last resort: a child still running when the test process exits is
+// killed, by pid, and the temporary directories are removed (set
+// PARLEY_KEEP_TMP=1 to keep them).
 process.on('exit', () => {
-  for (const child of live) {
-    try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
+  for (const rec of servers) {
+    if (rec.running) {
+      try { process.kill(rec.proc.pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
   }
   if (process.env.PARLEY_KEEP_TMP === '1') return;
   for (const dir of tempDirs) {
     try { fs.rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ }
   }
+});
+
+function describeServer(rec) {
+  return `parleyd ${rec.proc.pid}${rec.port ? ` (port ${rec.port})` : ''}`;
+}
+
+function stderrTail(rec) {
+  return rec.stderr.text.slice(-3000);
+}
+
+/** Throws if the server's stderr holds a sanitizer report not yet reported. */
+function checkSanitizers(rec) {
+  if (rec.sanitizerReported) return;
+  const report = sanitizerReport(rec.stderr.text);
+  if (!report) return;
+  rec.sanitizerReported = true;
+  throw new Error(`sanitizer report in the stderr of ${describeServer(rec)}:\n${report}`);
+}
+
+// Registered once, after the test file's own top-level hooks (they were
+// registered while the file's module body ran, before this callback), so
+// that files stop their servers and close their clients first.
+setImmediate(() => {
+  after(async () => {
+    const problems = [];
+    for (const rec of servers) {
+      if (rec.running) {
+        try { process.kill(rec.proc.pid, 'SIGTERM'); } catch { /* gone */ }
+        let result;
+        try {
+          result = await withDeadline(rec.exited, STOP_DEADLINE_MS, `${describeServer(rec)} to exit after SIGTERM`);
+        } catch (e) {
+          try { process.kill(rec.proc.pid, 'SIGKILL'); } catch { /* gone */ }
+          await rec.exited;
+          problems.push(`${e.message}; killed it. stderr:\n${stderrTail(rec)}`);
+        }
+        rec.collected = true;
+        if (result && (result.code !== 0 || result.signal !== null)) {
+          problems.push(`${describeServer(rec)}, still running when its tests were done, exited with code ${result.code}, signal ${result.signal} after SIGTERM (expected 0). stderr:\n${stderrTail(rec)}`);
+        }
+      } else if (!rec.collected) {
+        const { code, signal } = await rec.exited;
+        problems.push(`${describeServer(rec)} exited on its own (code ${code}, signal ${signal}) and no test collected its exit status. stderr:\n${stderrTail(rec)}`);
+      }
+      try { checkSanitizers(rec); } catch (e) { problems.push(e.message); }
+    }
+    if (problems.length > 0) throw new Error(problems.join('\n\n'));
+  });
 });
 
 export function makeTempDir(prefix = 'parley-it-') {
@@ -49,8 +117,10 @@ export function makeTempDir(prefix = 'parley-it-') {
 }
 
 function buildEnv(dir, env) {
-  const base = { ...process.env };
-  for (const k of SCRUBBED_ENV) delete base[k];
+  const base = {};
+  for (const k of INHERITED_ENV) {
+    if (process.env[k] !== undefined) base[k] = process.env[k];
+  }
   const merged = {
     ...base,
     HOST: '127.0.0.1',
@@ -81,7 +151,7 @@ class Output {
   }
   lines() { return this.text.split('\n').filter((l) => l.length > 0); }
   // Resolves with the match of `re` in the output, or rejects after the deadline.
-  wait(re, timeoutMs = 5000) {
+  wait(re, timeoutMs = 10_000) {
     return new Promise((resolve, reject) => {
       const check = () => {
         const m = this.text.match(re);
@@ -95,14 +165,29 @@ class Output {
   }
 }
 
+// Resolves {code, signal} once the process has exited and its stdout and
+// stderr are closed (so that the whole of its output has been read).
 function exitPromise(proc) {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) {
-      resolve({ code: proc.exitCode, signal: proc.signalCode });
-      return;
-    }
-    proc.once('exit', (code, signal) => resolve({ code, signal }));
-  });
+  return new Promise((resolve) => { proc.once('close', (code, signal) => resolve({ code, signal })); });
+}
+
+/** Spawns parleyd and registers it; returns its record. */
+function spawnServer(dir, env, args) {
+  const proc = spawn(PARLEYD, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const rec = {
+    proc,
+    port: null,
+    // Not exited (signals go only to a process that has not exited: after
+    // that its pid may belong to someone else).
+    get running() { return proc.exitCode === null && proc.signalCode === null; },
+    collected: false,  // a caller got its exit status
+    sanitizerReported: false,
+    stdout: new Output(proc.stdout),
+    stderr: new Output(proc.stderr),
+  };
+  rec.exited = exitPromise(proc);
+  servers.add(rec);
+  return rec;
 }
 
 function withDeadline(promise, ms, what) {
@@ -121,11 +206,8 @@ function withDeadline(promise, ms, what) {
 export async function startServer({ env = {}, cwd, args = [] } = {}) {
   const dir = cwd ?? makeTempDir();
   const fullEnv = buildEnv(dir, env);
-  const proc = spawn(PARLEYD, args, { cwd: dir, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(proc);
-  const stdout = new Output(proc.stdout);
-  const stderr = new Output(proc.stderr);
-  const exited = exitPromise(proc).then((r) => { live.delete(proc); return r; });
+  const rec = spawnServer(dir, fullEnv, args);
+  const { proc, stdout, stderr, exited } = rec;
   const spawnError = new Promise((_, reject) => proc.once('error', (e) => reject(new Error(`cannot start ${PARLEYD}: ${e.message}`))));
 
   let match;
@@ -138,45 +220,63 @@ export async function startServer({ env = {}, cwd, args = [] } = {}) {
       }),
     ]);
   } catch (e) {
-    if (proc.exitCode === null && proc.signalCode === null) {
+    if (rec.running) {
       try { process.kill(proc.pid, 'SIGKILL'); } catch { /* gone */ }
-      await exited;
     }
+    await exited;
+    rec.collected = true;  // the error carries what happened
     throw e;
   }
   let host = match[1];
   const port = Number(match[2]);
+  rec.port = port;
   if (host === '0.0.0.0' || host === '::' || host === '[::]') host = '127.0.0.1';
   const url = `http://${host}:${port}`;
+
+  // The exit status of a server that has exited, for a caller that asked for
+  // it; fails on a sanitizer report in its stderr.
+  const collect = ({ code, signal }) => {
+    rec.collected = true;
+    checkSanitizers(rec);
+    return code ?? signal;
+  };
 
   const server = {
     url, port, host, dir, proc, env: fullEnv,
     stdout, stderr,
     exited,
     get pid() { return proc.pid; },
+    get running() { return rec.running; },
+    /**
+     * Sends `signal` (SIGTERM) and waits for the exit; resolves with the exit
+     * code (a signal name if it died of one). Callers assert it (0 after
+     * SIGTERM or SIGINT). If the server does not exit in time it is killed
+     * and stop() rejects.
+     */
     async stop(signal = 'SIGTERM') {
-      if (proc.exitCode === null && proc.signalCode === null) {
+      if (rec.running) {
         try { process.kill(proc.pid, signal); } catch { /* gone */ }
       }
+      let result;
       try {
-        const { code, signal: sig } = await withDeadline(exited, STOP_DEADLINE_MS, `parleyd ${proc.pid} exit after ${signal}`);
-        return code ?? sig;
+        result = await withDeadline(exited, STOP_DEADLINE_MS, `parleyd ${proc.pid} exit after ${signal}`);
       } catch (e) {
         await server.kill();
         throw e;
       }
+      return collect(result);
     },
     // Waits for the process to exit on its own (after a signal sent elsewhere).
     async waitExit(timeoutMs = STOP_DEADLINE_MS) {
-      const { code, signal } = await withDeadline(exited, timeoutMs, `parleyd ${proc.pid} to exit`);
-      return code ?? signal;
+      return collect(await withDeadline(exited, timeoutMs, `parleyd ${proc.pid} to exit`));
     },
+    // SIGKILL (a crash on purpose); resolves with 'SIGKILL', or the exit code
+    // if it had exited before.
     async kill() {
-      if (proc.exitCode === null && proc.signalCode === null) {
+      if (rec.running) {
         try { process.kill(proc.pid, 'SIGKILL'); } catch { /* gone */ }
       }
-      const { code, signal } = await exited;
-      return code ?? signal;
+      return collect(await exited);
     },
     // Starts a new server on the same working directory and database.
     restart(opts = {}) {
@@ -189,28 +289,22 @@ export async function startServer({ env = {}, cwd, args = [] } = {}) {
 /**
  * Runs parleyd expecting it to exit on its own (bad configuration). Resolves
  * with {code, signal, stdout, stderr, listened}. Kills it (by pid) if it is
- * still running after the deadline.
+ * still running after the deadline. Rejects on a sanitizer report.
  */
 export async function runToExit({ env = {}, cwd, timeoutMs = 10_000 } = {}) {
   const dir = cwd ?? makeTempDir();
-  const proc = spawn(PARLEYD, [], { cwd: dir, env: buildEnv(dir, env), stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(proc);
-  const stdout = new Output(proc.stdout);
-  const stderr = new Output(proc.stderr);
-  const exited = exitPromise(proc).then((r) => { live.delete(proc); return r; });
+  const rec = spawnServer(dir, buildEnv(dir, env), []);
   let timedOut = false;
   const timer = setTimeout(() => {
+    if (!rec.running) return;
     timedOut = true;
-    try { process.kill(proc.pid, 'SIGKILL'); } catch { /* gone */ }
+    try { process.kill(rec.proc.pid, 'SIGKILL'); } catch { /* gone */ }
   }, timeoutMs);
-  const { code, signal } = await exited;
+  const { code, signal } = await rec.exited;  // output fully read by then
   clearTimeout(timer);
-  // Let the pipes drain.
-  await Promise.all([
-    new Promise((r) => (proc.stdout.readableEnded ? r() : proc.stdout.once('close', r))),
-    new Promise((r) => (proc.stderr.readableEnded ? r() : proc.stderr.once('close', r))),
-  ]);
-  return { code, signal, timedOut, dir, stdout: stdout.text, stderr: stderr.text, listened: LISTEN_RE.test(stdout.text) };
+  rec.collected = true;
+  checkSanitizers(rec);
+  return { code, signal, timedOut, dir, stdout: rec.stdout.text, stderr: rec.stderr.text, listened: LISTEN_RE.test(rec.stdout.text) };
 }
 
 // ---------------------------------------------------------------- HTTP ----
@@ -298,8 +392,15 @@ export function signJwt(header, payload, secret = TEST_SECRET, hmac = 'sha256') 
   return `${h}.${p}.${s}`;
 }
 
+/**
+ * What a strict lower bound on a server timer may be short by: Date.now() is
+ * whole milliseconds of the wall clock, the server's timers run on the
+ * monotonic clock.
+ */
+export const CLOCK_SLACK_MS = 5;
+
 /** Polls `fn` until it returns a truthy value; rejects after the deadline. */
-export async function waitFor(fn, { timeoutMs = 5000, intervalMs = 50, what = 'condition' } = {}) {
+export async function waitFor(fn, { timeoutMs = 10_000, intervalMs = 50, what = 'condition' } = {}) {
   const deadline = Date.now() + timeoutMs;
   let last;
   for (;;) {
@@ -405,7 +506,7 @@ export class RawConn {
     });
   }
   /** Waits for one complete response and removes it from the buffer. */
-  async readResponse(timeoutMs = 5000, opts = {}) {
+  async readResponse(timeoutMs = 10_000, opts = {}) {
     const res = await this.until(() => {
       const r = parseResponse(this.buf, { closed: this.closed, ...opts });
       if (!r && this.closed) throw new Error(`connection closed before a full response; received: ${JSON.stringify(this.buf.toString('latin1').slice(0, 500))}`);
@@ -415,7 +516,7 @@ export class RawConn {
     return res;
   }
   /** Waits until the peer closes the connection; resolves with ms since open. */
-  async waitClosed(timeoutMs = 5000) {
+  async waitClosed(timeoutMs = 10_000) {
     await this.until(() => this.closed, timeoutMs, 'the server to close the connection');
     return this.closedAt - this.openedAt;
   }

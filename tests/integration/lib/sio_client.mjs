@@ -6,11 +6,11 @@ import { io } from 'socket.io-client';
 
 /** A new client (never multiplexed); reconnection off unless asked for. */
 export function newClient(url, opts = {}) {
-  return io(url, { forceNew: true, reconnection: false, timeout: 5000, ...opts });
+  return io(url, { forceNew: true, reconnection: false, timeout: 10_000, ...opts });
 }
 
 /** Resolves with the args of the next `event` on `emitter`; rejects after `ms`. */
-export function nextEvent(emitter, event, ms = 5000, { failOn = [] } = {}) {
+export function nextEvent(emitter, event, ms = 10_000, { failOn = [] } = {}) {
   return new Promise((resolve, reject) => {
     const handlers = [];
     const cleanup = () => {
@@ -43,7 +43,7 @@ export class Inbox {
   }
 
   /** The next collected `event` (others stay queued). */
-  next(event, ms = 5000) {
+  next(event, ms = 10_000) {
     return new Promise((resolve, reject) => {
       const check = () => {
         const i = this.items.findIndex((it) => it.event === event);
