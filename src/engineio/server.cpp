@@ -864,7 +864,16 @@ class UpgradeAdapter final : public http::UpgradeHandler {
 Server::Server(Options options, net::IoPool& io, obs::Metrics& metrics, HandlerFactory factory)
     : impl_(std::make_shared<Impl>(options, io, metrics, std::move(factory))) {}
 
-Server::~Server() = default;
+// Sessions still registered (lingering for a last poll at shutdown) hold the
+// server and the registry holds them: dropping the registry breaks the cycle.
+Server::~Server() {
+  std::unordered_map<std::string, std::shared_ptr<SessionImpl>> left;
+  {
+    std::lock_guard lock(impl_->mutex);
+    left.swap(impl_->registry);
+    impl_->per_ip.clear();
+  }
+}
 
 void Server::mount(http::Router& router, const std::string& path) {
   router.add("*", path, [impl = impl_](const http::Request& req, const http::Reply& reply) {
