@@ -3,31 +3,37 @@
 // survive a round trip.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "core/base64.hpp"
 #include "engineio/codec.hpp"
+#include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string_view input(reinterpret_cast<const char*>(data), size);
   namespace eio = parley::engineio;
-  if (auto packets = eio::decode_payload(input, 64)) {
+  using parley::fuzz::check;
+  constexpr std::size_t kMaxPackets = 64;
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  auto packets = eio::decode_payload(input, kMaxPackets);
+  parley::fuzz::expect_accepted(packets.has_value(), "engineio::decode_payload");
+  if (packets) {
+    check(packets->size() <= kMaxPackets, "packet count within the limit");
     const std::string encoded = eio::encode_payload(*packets);
-    auto again = eio::decode_payload(encoded, 64);
-    if (!again || again->size() != packets->size()) std::abort();
+    auto again = eio::decode_payload(encoded, kMaxPackets);
+    check(again && again->size() == packets->size(), "re-encoded payload decodes");
     for (std::size_t i = 0; i < packets->size(); ++i) {
-      if ((*again)[i].data != (*packets)[i].data || (*again)[i].type != (*packets)[i].type) {
-        std::abort();
-      }
+      check((*again)[i].data == (*packets)[i].data && (*again)[i].type == (*packets)[i].type &&
+                (*again)[i].binary == (*packets)[i].binary,
+            "payload round trip keeps every packet");
     }
   }
   if (auto p = eio::decode_text(input)) {
-    if (eio::encode_text(*p) != input) std::abort();
+    check(eio::encode_text(*p) == input, "text packet round trip");
   }
   if (auto bytes = parley::core::base64_decode(input)) {
     auto back = parley::core::base64_decode(parley::core::base64_encode(*bytes));
-    if (!back || *back != *bytes) std::abort();
+    check(back && *back == *bytes, "base64 round trip");
   }
   return 0;
 }
