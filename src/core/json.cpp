@@ -7,8 +7,21 @@ namespace parley::core {
 
 namespace {
 
+// RapidJSON 1.1.0 validates the input's bytes and refuses a lone high
+// surrogate escape, but decodes a lone low one (\uDC00-\uDFFF) into bytes
+// that are not UTF-8 (ED B0-BF xx). In a validated document ED is followed
+// by 80-9F only, so this finds exactly those.
+bool has_encoded_surrogate(std::string_view s) {
+  for (auto i = s.find('\xED'); i != std::string_view::npos; i = s.find('\xED', i + 1)) {
+    if (i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0xA0) return true;
+  }
+  return false;
+}
+
 // A SAX handler that forwards to the document and refuses to open a
-// container past the depth limit, which ends the parse at once.
+// container past the depth limit, which ends the parse at once. It also
+// refuses a string holding a lone low surrogate (see above), as RapidJSON
+// refuses a lone high one, so every string in the document is UTF-8.
 class DepthLimitedHandler {
  public:
   DepthLimitedHandler(rapidjson::Document& doc, std::size_t max_depth)
@@ -26,8 +39,12 @@ class DepthLimitedHandler {
   bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
     return doc_.RawNumber(s, n, copy);
   }
-  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
-  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) {
+    return !has_encoded_surrogate({s, n}) && doc_.String(s, n, copy);
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) {
+    return !has_encoded_surrogate({s, n}) && doc_.Key(s, n, copy);
+  }
   bool StartObject() { return open() && doc_.StartObject(); }
   bool EndObject(rapidjson::SizeType n) {
     --depth_;
