@@ -1,5 +1,7 @@
 #include "core/json.hpp"
 
+#include <cmath>
+
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
@@ -20,8 +22,9 @@ bool has_encoded_surrogate(std::string_view s) {
 
 // A SAX handler that forwards to the document and refuses to open a
 // container past the depth limit, which ends the parse at once. It also
-// refuses a string holding a lone low surrogate (see above), as RapidJSON
-// refuses a lone high one, so every string in the document is UTF-8.
+// refuses what RapidJSON 1.1.0 lets through: a string holding a lone low
+// surrogate (see above; a lone high one is already refused), so every
+// string in the document is UTF-8, and a number too big for a double.
 class DepthLimitedHandler {
  public:
   DepthLimitedHandler(rapidjson::Document& doc, std::size_t max_depth)
@@ -35,7 +38,10 @@ class DepthLimitedHandler {
   bool Uint(unsigned u) { return doc_.Uint(u); }
   bool Int64(std::int64_t i) { return doc_.Int64(i); }
   bool Uint64(std::uint64_t u) { return doc_.Uint64(u); }
-  bool Double(double d) { return doc_.Double(d); }
+  // RapidJSON 1.1.0 refuses an exponent over 308 but not a number that
+  // overflows by its digits (a 51-digit integer part with e290); upstream
+  // later refuses both as too big. An infinity could not be written back.
+  bool Double(double d) { return std::isfinite(d) && doc_.Double(d); }
   bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
     return doc_.RawNumber(s, n, copy);
   }
