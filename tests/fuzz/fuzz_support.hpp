@@ -1,10 +1,12 @@
 // Helpers shared by the libFuzzer targets in this folder.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -64,6 +66,63 @@ inline std::size_t json_depth(const rapidjson::Value& root) {
     }
   }
   return deepest;
+}
+
+// Distance between two finite doubles in units in the last place.
+inline std::uint64_t ulps_apart(double a, double b) {
+  // Maps the bit patterns onto one monotonic integer line (-0 and +0 meet).
+  auto line = [](double d) {
+    const auto bits = std::bit_cast<std::int64_t>(d);
+    return bits < 0 ? -(bits & INT64_MAX) : bits;
+  };
+  const std::int64_t x = line(a), y = line(b);
+  return x > y ? static_cast<std::uint64_t>(x) - static_cast<std::uint64_t>(y)
+               : static_cast<std::uint64_t>(y) - static_cast<std::uint64_t>(x);
+}
+
+// RapidJSON's default number parsing (the one core::parse_json uses; its
+// full-precision mode has known bugs in Debian's 1.1.0, Tencent/rapidjson
+// #1249 and #2326) is documented as at most 3 ulp off, so a double written
+// out and read back may move by that much.
+inline constexpr std::uint64_t kMaxDoubleUlps = 3;
+
+// Whether two documents hold the same data, members in the same order.
+// Stricter than rapidjson's operator== (which matches object members by
+// name, so an object with a repeated key is not even equal to itself) and
+// iterative, so it cannot recurse however deep its input; doubles may
+// differ by kMaxDoubleUlps (see above).
+inline bool json_equal(const rapidjson::Value& a, const rapidjson::Value& b) {
+  std::vector<std::pair<const rapidjson::Value*, const rapidjson::Value*>> todo{{&a, &b}};
+  while (!todo.empty()) {
+    const auto [x, y] = todo.back();
+    todo.pop_back();
+    if (x->GetType() != y->GetType()) return false;
+    if (x->IsNumber()) {
+      if (x->IsDouble() || y->IsDouble()) {
+        if (!x->IsDouble() || !y->IsDouble()) return false;
+        if (ulps_apart(x->GetDouble(), y->GetDouble()) > kMaxDoubleUlps) return false;
+      } else if (*x != *y) {
+        return false;
+      }
+    } else if (x->IsString()) {
+      if (x->GetStringLength() != y->GetStringLength() ||
+          std::memcmp(x->GetString(), y->GetString(), x->GetStringLength()) != 0) {
+        return false;
+      }
+    } else if (x->IsArray()) {
+      if (x->Size() != y->Size()) return false;
+      for (rapidjson::SizeType i = 0; i < x->Size(); ++i) todo.emplace_back(&(*x)[i], &(*y)[i]);
+    } else if (x->IsObject()) {
+      if (x->MemberCount() != y->MemberCount()) return false;
+      for (auto i = x->MemberBegin(), j = y->MemberBegin(); i != x->MemberEnd(); ++i, ++j) {
+        todo.emplace_back(&i->name, &j->name);
+        todo.emplace_back(&i->value, &j->value);
+      }
+    } else if (*x != *y) {  // null, true, false
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace parley::fuzz

@@ -1,6 +1,7 @@
 // libFuzzer target: the Socket.IO packet decoder must never crash, must
 // respect its attachment and depth bounds, and what it accepts must
-// re-encode into a packet it accepts again with the same header.
+// re-encode into a packet it accepts again with the same header and equal
+// JSON data.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -30,12 +31,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(p->data.Accept(w), "decoded data serialises");
     json.assign(buf.GetString(), buf.GetSize());
   }
-  (void)sio::placeholders_valid(p->data, p->attachments);
+  const bool placeholders = sio::placeholders_valid(p->data, p->attachments);
   const std::string again_text = sio::encode(p->type, p->nsp, p->id, json, p->attachments);
   auto again = sio::decode(again_text, kLimits);
   check(again.has_value(), "re-encoded packet decodes");
   check(again->type == p->type && again->nsp == p->nsp && again->id == p->id &&
-            again->attachments == p->attachments,
+            again->attachments == p->attachments && again->has_data == p->has_data,
         "round trip keeps the header");
+  check(parley::fuzz::json_equal(again->data, p->data), "round trip keeps the data");
+  check(sio::placeholders_valid(again->data, again->attachments) == placeholders,
+        "round trip keeps placeholder validity");
   return 0;
 }
