@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Parley's build, tests and benchmarks need.
 # Idempotent: does nothing when everything is present; runs `apt-get update`
-# only when something is missing. Usage: scripts/install-deps.sh [--test]
+# only when something is missing.
+# Usage: scripts/install-deps.sh [--test] [--fuzz]
+#   --test  also what the tests, lint and benchmarks need
+#   --fuzz  also what the libFuzzer build needs (scripts/fuzz.sh)
 set -euo pipefail
 
 build_pkgs=(
@@ -14,9 +17,18 @@ test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev nodejs npm sqlite3 wrk
   clang clang-format clang-tidy curl
 )
+# libFuzzer and the sanitizer runtimes ship in libclang-rt-14-dev, which a
+# --no-install-recommends install of clang leaves out on Debian 12.
+fuzz_pkgs=(clang libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
-if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi
+for arg in "$@"; do
+  case "$arg" in
+    --test) want+=("${test_pkgs[@]}") ;;
+    --fuzz) want+=("${fuzz_pkgs[@]}") ;;
+    *) echo "usage: $0 [--test] [--fuzz]" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${want[@]}"; do
