@@ -1,10 +1,11 @@
-// libFuzzer target: percent-decoding (http::url_decode) and the cookie and
-// query-string lookups built on it (http::Request::cookie, query_param).
-// Input: a name, a newline, then the text used as both the Cookie header
-// and the query string (no newline: all of it is the text, the name is
-// "token"). Nothing may crash; decoding never grows the text; anything
-// percent-encoded decodes back to itself; and a cookie or query parameter
-// put in front of the text is found with its value.
+// libFuzzer target: percent-decoding (http::url_decode) and what is built
+// on it: cookies (http::cookie_value, Request::cookie), the token a request
+// presents (http::presented_token) and query parameters (query_param).
+// Input: a name, a newline, then the text used as the Cookie header, the
+// Authorization header and the query string (no newline: all of it is the
+// text, the name is "token"). Nothing may crash; decoding never grows the
+// text; anything percent-encoded decodes back to itself; a cookie, bearer
+// token or query parameter put in front of the text is found as it was.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -61,18 +62,30 @@ void lookups(std::string_view name, std::string_view text) {
   http::Request req;
   req.headers.emplace_back("cookie", std::string(text));
   req.query = std::string(text);
-  check(req.cookie(name).size() <= text.size(), "cookie value within the header");
+  const std::string cookie = http::cookie_value(text, name);
+  check(cookie.size() <= text.size(), "cookie value within the header");
+  check(req.cookie(name) == cookie, "Request::cookie is cookie_value of its one header");
+  const std::string token = http::presented_token(text, text, name);
+  check(token == http::kBadCredential || token == cookie || text.find(token) != text.npos,
+        "a presented token is the bad-credential mark, the cookie or in the header");
+  check(http::presented_token("", text, name) == cookie, "no Authorization: the cookie");
   std::string value;
   if (req.query_param(name, value)) check(value.size() <= text.size(), "query value size");
 
   // Put first, each is the one found, whatever follows.
   const std::string value_in = "v" + std::string(text.substr(0, 16));
+  const std::string encoded = percent_encode(value_in);
   if (usable_cookie_name(name)) {
-    req.headers.front().second =
-        std::string(name) + "=" + percent_encode(value_in) + "; " + std::string(text);
-    check(req.cookie(name) == value_in, "a cookie in front is found with its value");
+    const std::string header = std::string(name) + "=" + encoded + "; " + std::string(text);
+    check(http::cookie_value(header, name) == value_in, "a cookie in front is found");
+    req.headers.front().second = header;
+    check(req.cookie(name) == value_in, "a cookie in front is found by Request::cookie");
   }
-  req.query = percent_encode(name) + "=" + percent_encode(value_in) + "&" + std::string(text);
+  check(http::presented_token(" bEaReR\t" + encoded + " ", text, name) == encoded,
+        "a Bearer token wins over the cookie, the scheme in any case");
+  check(http::presented_token("Bearer \t", text, name) == http::kBadCredential,
+        "an empty Bearer token is a bad credential, not the cookie");
+  req.query = percent_encode(name) + "=" + encoded + "&" + std::string(text);
   check(req.query_param(name, value) && value == value_in,
         "a query parameter in front is found with its value");
 }
