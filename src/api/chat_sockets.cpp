@@ -455,11 +455,18 @@ void ChatSockets::on_read(const std::shared_ptr<socketio::Socket>& socket, socke
   chat::ReadRequest req;
   req.caller_id = state(socket)->user.id;
   const rapidjson::Value* payload = e.args.Size() > 1 ? &e.args[1] : nullptr;
-  if (payload) {
-    req.target_id = member_string(*payload, "conversationId").value_or("");
-    req.up_to_id = member_string(*payload, "upTo");
-  }
   auto ack_id = e.ack_id;
+  if (payload && payload->IsObject()) {
+    // Wrong types are refused as the HTTP route refuses them, never read as
+    // absent (a non-string upTo must not mark everything read).
+    core::Error type_errors;
+    req.target_id = string_member(*payload, "conversationId", type_errors).value_or("");
+    req.up_to_id = string_member(*payload, "upTo", type_errors);
+    if (!type_errors.fields.empty()) {
+      if (ack_id) socket->ack(*ack_id, ack_error(type_errors));
+      return;
+    }
+  }
   messenger_.mark_read(std::move(req), [socket, ack_id](core::Result<store::ReadOutcome> r) {
     if (!ack_id) return;
     std::string out;
