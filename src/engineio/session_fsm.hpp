@@ -25,6 +25,8 @@
 // to the layer above, which may call resume() (Send, Close) from there; then,
 // while has_input(), the owner resumes with Continue to go on with the rest
 // of a polling payload. Nothing is delivered once the session is closed.
+//
+// Threads: not thread-safe; its owner calls it on the session's thread only.
 #pragma once
 
 #include <array>

@@ -68,15 +68,18 @@ void WsTransport::write(std::string frame, bool binary) {
   // The frame in flight is kept here: its bytes must not move until written.
   current_ = std::move(frame);
   stream_.binary(binary);
-  stream_.async_write(boost::asio::buffer(current_),
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        self->current_ = std::string();
-                        if (ec || self->closed_) {
-                          self->close_socket();
-                          return;
-                        }
-                        if (auto owner = self->owner_.lock()) owner->on_ws_written(*self);
-                      });
+  // The write holds its owner: a closed session, forgotten by everyone else,
+  // still has the rest of its queue and the close frame to write.
+  stream_.async_write(
+      boost::asio::buffer(current_),
+      [self = shared_from_this(), owner = owner_.lock()](beast::error_code ec, std::size_t) {
+        self->current_ = std::string();
+        if (ec || self->closed_) {
+          self->close_socket();
+          return;
+        }
+        if (owner) owner->on_ws_written(*self);
+      });
 }
 
 void WsTransport::close() {

@@ -50,7 +50,9 @@ class WsTransport : public std::enable_shared_from_this<WsTransport> {
   // WebSocket for a session that already has one). No owner.
   void accept_and_close(http::UpgradeRequest req);
   // Writes one frame. Only after on_ws_open(), and never while a write is in
-  // flight. A failed write closes the connection (the read then fails).
+  // flight. A failed write closes the connection (the read then fails). The
+  // owner is kept alive until the write completes and it hears
+  // on_ws_written(), so that it can go on draining after it closed.
   void write(std::string frame, bool binary);
   // Sends a close frame (nothing may be in flight), then closes the TCP
   // connection.
