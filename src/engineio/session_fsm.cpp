@@ -44,7 +44,7 @@ SessionFsm::SessionFsm(std::string sid, SessionOptions options)
 
 Actions SessionFsm::resume(Event event) {
   Actions out;
-  std::visit([this, &out](auto&& e) { on(std::move(e), out); }, std::move(event));
+  std::visit([this, &out](auto&& e) { on(std::forward<decltype(e)>(e), out); }, std::move(event));
   return out;
 }
 
