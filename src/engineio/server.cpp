@@ -4,7 +4,8 @@
 
 #include <openssl/rand.h>
 
-#include <deque>
+#include <array>
+#include <cstdint>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -14,13 +15,12 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/websocket/stream.hpp>
 
 #include "core/base64.hpp"
 #include "core/rate_limiter.hpp"
 #include "engineio/codec.hpp"
+#include "engineio/session_fsm.hpp"
+#include "engineio/ws_transport.hpp"
 #include "http/upgrade.hpp"
 #include "net/io_pool.hpp"
 #include "obs/log.hpp"
@@ -30,32 +30,9 @@ namespace parley::engineio {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace ws = boost::beast::websocket;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-// Engine.IO's error codes and messages.
-enum class EioError {
-  unknown_transport = 0,
-  unknown_sid = 1,
-  bad_handshake_method = 2,
-  bad_request = 3,
-  forbidden = 4,
-  unsupported_protocol_version = 5
-};
-
-std::string_view error_message(EioError e) {
-  switch (e) {
-    case EioError::unknown_transport: return "Transport unknown";
-    case EioError::unknown_sid: return "Session ID unknown";
-    case EioError::bad_handshake_method: return "Bad handshake method";
-    case EioError::bad_request: return "Bad request";
-    case EioError::forbidden: return "Forbidden";
-    case EioError::unsupported_protocol_version: return "Unsupported protocol version";
-  }
-  return "Bad request";
-}
 
 http::Response error_response(EioError e, int status = 400) {
   http::Response r;
@@ -145,12 +122,9 @@ bool kept_header(std::string_view lower_name) {
          lower_name == "user-agent";
 }
 
-constexpr auto kUpgradeNoopDelay = std::chrono::milliseconds(100);
-
 }  // namespace
 
 class SessionImpl;
-class WsTransport;
 
 class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
  public:
@@ -183,6 +157,10 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   // Session thread of `s`: drops it from the registry and its IP's counts.
   void forget(SessionImpl& s);
   void connected(SessionImpl& s);
+  SessionOptions session_options() const {
+    return {opt.ping_interval, opt.ping_timeout, opt.max_payload, opt.max_queue_packets,
+            opt.max_queue_bytes};
+  }
 
   Options opt;
   net::IoPool& io;
@@ -201,512 +179,198 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
   std::unordered_map<std::string, IpUse> per_ip;  // entries with sessions > 0
 };
 
-// One WebSocket connection, on its session's thread.
-class WsTransport : public std::enable_shared_from_this<WsTransport> {
+// A session on its I/O thread: the Asio side of a SessionFsm. Everything that
+// happens (a request, a frame, a timer) becomes an event; run() does what the
+// state machine answers. Every member is touched on the session thread only,
+// except counted_pending_ (the server's mutex).
+class SessionImpl final : public Session,
+                          public WsOwner,
+                          public std::enable_shared_from_this<SessionImpl> {
  public:
-  WsTransport(tcp::socket socket, std::shared_ptr<void> slot)
-      : stream_(std::move(socket)), slot_(std::move(slot)) {}
-
-  void start(std::weak_ptr<SessionImpl> session, http::UpgradeRequest req, std::size_t max_payload);
-  // Completes the WebSocket handshake, then closes at once (a second
-  // WebSocket for a session that already has one).
-  void accept_and_close(http::UpgradeRequest req) {
-    req_ = std::move(req);  // kept alive until the handshake completes
-    stream_.async_accept(req_, [self = shared_from_this()](beast::error_code ec) {
-      if (ec) return;
-      self->do_close();
-    });
-  }
-  // Session thread: queue a frame (the session bounds the queue).
-  void write(std::string data, bool binary);
-  // Close after the queued frames are written.
-  void close();
-  // Closes the TCP connection now, dropping what is queued (a peer that
-  // does not read would never let a graceful close finish).
-  void abort() {
-    closed_ = true;
-    queue_.clear();
-    head_ = 0;
-    queued_bytes_ = 0;  // current_ stays alive until its write completes
-    beast::error_code ignored;
-    beast::get_lowest_layer(stream_).socket().close(ignored);
-  }
-  bool writing() const { return writing_; }
-  std::size_t queued() const { return queue_.size() - head_; }
-  std::size_t queued_bytes() const { return queued_bytes_; }
-
- private:
-  void do_read();
-  void do_write();
-  void do_close();
-
-  ws::stream<beast::tcp_stream> stream_;
-  std::shared_ptr<void> slot_;  // the connection's place under MAX_CONNECTIONS
-  http::UpgradeRequest req_;    // the upgrade request, until the handshake is done
-  beast::flat_buffer buffer_;
-  std::weak_ptr<SessionImpl> session_;
-  // Frames to write; queue_[head_] is next. Emptied (and head_ reset) when
-  // drained, so an idle connection holds no allocation for it.
-  std::vector<std::pair<std::string, bool>> queue_;
-  std::size_t head_ = 0;
-  std::string current_;  // the frame being written
-  std::size_t queued_bytes_ = 0;
-  bool writing_ = false;
-  bool closing_ = false;
-  bool closed_ = false;
-};
-
-class SessionImpl final : public Session, public std::enable_shared_from_this<SessionImpl> {
- public:
-  SessionImpl(std::shared_ptr<Server::Impl> srv, asio::io_context& ctx, std::string sid,
+  SessionImpl(std::shared_ptr<Server::Impl> srv, asio::io_context& ctx, const std::string& sid,
               Handshake hs)
       : srv_(std::move(srv)),
         ctx_(ctx),
-        sid_(std::move(sid)),
+        sid_(sid),
         hs_(std::move(hs)),
-        ping_timer_(ctx),
-        noop_timer_(ctx) {}
+        fsm_(sid, srv_->session_options()),
+        timers_{asio::steady_timer(ctx), asio::steady_timer(ctx)} {}
 
   // --- Session
   const std::string& id() const override { return sid_; }
   const Handshake& handshake() const override { return hs_; }
-  bool closed() const override { return closed_; }
+  bool closed() const override { return fsm_.closed(); }
   void mark_connected() override { srv_->connected(*this); }
   // Guarded by the server's mutex (set at creation, cleared by forget() or
   // connected()).
   bool counted_pending_ = true;
-  std::size_t backlog() const override {
-    return queue_.size() + (transport_ws_ ? transport_ws_->queued() : 0);
-  }
+  std::size_t backlog() const override { return fsm_.backlog(); }
   bool send(std::string data, bool binary) override {
-    return enqueue(Packet{PacketType::message, std::move(data), binary});
+    if (fsm_.closed()) return false;
+    run(fsm_.resume(event::Send{std::move(data), binary}));
+    return !fsm_.closed();  // a send closes only a slow consumer
   }
-  void close(std::string_view reason) override { close_now(reason, false); }
+  void close(std::string_view reason) override { run(fsm_.resume(event::Close{reason})); }
   void after(std::chrono::milliseconds delay, std::function<void()> fn) override {
-    if (closed_) return;
-    // Kept in timers_ so that close() cancels them: a pending timer must not
+    if (fsm_.closed()) return;
+    // Kept in after_ so that the close cancels them: a pending timer must not
     // keep a closed session (and what its function holds) alive.
-    timers_.emplace_front(ctx_, delay);
-    auto it = timers_.begin();
+    after_.emplace_front(ctx_, delay);
+    auto it = after_.begin();
     it->async_wait([self = shared_from_this(), it, fn = std::move(fn)](beast::error_code ec) {
-      if (ec || self->closed_) return;  // cancelled by close(), which clears timers_
-      self->timers_.erase(it);
+      if (ec || self->fsm_.closed()) return;  // cancelled by the close
+      self->after_.erase(it);
       fn();
     });
   }
   void post(std::function<void()> fn) override {
     asio::post(ctx_, [self = shared_from_this(), fn = std::move(fn)] {
-      if (!self->closed_) fn();
+      if (!self->fsm_.closed()) fn();
     });
   }
 
   asio::io_context& context() { return ctx_; }
-  bool upgraded() const { return transport_ws_ != nullptr; }
-  bool upgrading() const { return probe_ != nullptr; }
 
-  // Session thread: after creation.
-  void open(bool websocket, std::shared_ptr<WsTransport> ws, std::optional<http::Reply> reply);
-  void on_poll_get(http::Reply reply);
-  void on_poll_post(const std::string& body, const http::Reply& reply);
-  void on_ws_frame(WsTransport* from, const std::string& data, bool binary);
-  void on_ws_closed(WsTransport* from);
-  void begin_probe(std::shared_ptr<WsTransport> ws) { probe_ = std::move(ws); }
-  void on_ws_drained(WsTransport* from) {
-    if (from == transport_ws_.get()) flush();
+  // Session thread, once, after creation: answers the polling handshake.
+  void open_polling(const http::Reply& reply) {
+    run(fsm_.resume(event::Open{false}), &reply);
+    handler_ = srv_->factory(shared_from_this());
+  }
+  // Session thread, once, after creation: a WebSocket-only session.
+  void open_websocket(std::shared_ptr<WsTransport> ws, http::UpgradeRequest req) {
+    ws_ = std::move(ws);
+    ws_->start(weak_from_this(), std::move(req), srv_->opt.max_payload);
+    run(fsm_.resume(event::Open{true}));
+    handler_ = srv_->factory(shared_from_this());
+  }
+  // Session thread: a WebSocket with this sid, the upgrade's probe; accepted
+  // then closed at once when the session cannot take one (closed, or it
+  // already has a WebSocket).
+  void start_probe(std::shared_ptr<WsTransport> ws, http::UpgradeRequest req) {
+    if (!fsm_.accepts_probe()) return ws->accept_and_close(std::move(req));
+    ws_ = std::move(ws);
+    run(fsm_.resume(event::ProbeStart{}));
+    ws_->start(weak_from_this(), std::move(req), srv_->opt.max_payload);
+  }
+  void on_poll_get(const http::Reply& reply) { run(fsm_.resume(event::PollGet{}), &reply); }
+  void on_poll_post(const std::string& body, const http::Reply& reply) {
+    auto self = shared_from_this();  // handlers may close the session
+    run(fsm_.resume(event::PollPost{body}), &reply);
+    while (fsm_.has_input()) run(fsm_.resume(event::Continue{}), &reply);
+  }
+
+  // --- WsOwner: events of ws_ (those of a transport it no longer holds are
+  // stale and dropped).
+  void on_ws_open(WsTransport& from) override {
+    if (&from == ws_.get()) run(fsm_.resume(event::WsOpen{}));
+  }
+  void on_ws_frame(WsTransport& from, std::string_view data, bool binary) override {
+    if (&from != ws_.get()) return;
+    auto self = shared_from_this();  // handlers may close the session
+    run(fsm_.resume(event::WsFrame{data, binary}));
+  }
+  void on_ws_written(WsTransport& from) override {
+    if (&from == ws_.get()) run(fsm_.resume(event::WsWritten{}));
+  }
+  void on_ws_closed(WsTransport& from) override {
+    if (&from != ws_.get()) return;
+    auto self = shared_from_this();
+    auto gone = std::move(ws_);
+    run(fsm_.resume(event::WsClosed{}));
   }
 
  private:
-  bool enqueue(Packet p) {
-    if (closed_) return false;
-    queue_bytes_ += p.data.size() + 1;
-    queue_.push_back(std::move(p));
-    // Whatever waits for this peer counts: packets queued here (polling)
-    // and frames handed to the WebSocket writer but not yet written.
-    std::size_t packets = queue_.size(), bytes = queue_bytes_;
-    if (transport_ws_) {
-      packets += transport_ws_->queued();
-      bytes += transport_ws_->queued_bytes();
-    }
-    if (packets > srv_->opt.max_queue_packets || bytes > srv_->opt.max_queue_bytes) {
-      srv_->slow_consumers->inc();
-      close_now("slow consumer", false);
-      return false;
-    }
-    flush();
-    return true;
-  }
-
-  void flush() {
-    if (transport_ws_) {
-      // Hand everything queued to the WebSocket writer in this turn.
-      for (Packet& p : queue_) {
-        if (p.binary)
-          transport_ws_->write(std::move(p.data), true);
-        else
-          transport_ws_->write(encode_text(p), false);
+  // Does what the state machine says, in order. `request`: the HTTP request
+  // of the event (a GET or POST), for the reply_* and hold_poll actions.
+  // Re-entrant: the layer above may send or close from on_message.
+  void run(Actions actions, const http::Reply* request = nullptr) {
+    using Kind = Action::Kind;
+    for (Action& a : actions) {
+      switch (a.kind) {
+        case Kind::reply_ok: {
+          http::Response ok;
+          ok.content_type = "text/html";
+          ok.body = "ok";
+          if (request) (*request)(std::move(ok));
+          break;
+        }
+        case Kind::reply_payload:
+          if (request) (*request)(text_response(std::move(a.data)));
+          break;
+        case Kind::reply_error:
+          if (request) (*request)(error_response(a.error, a.status));
+          break;
+        case Kind::hold_poll:
+          if (request) poll_ = *request;
+          break;
+        case Kind::respond_poll:
+          if (auto reply = take_poll()) (*reply)(text_response(std::move(a.data)));
+          break;
+        case Kind::respond_poll_error:
+          if (auto reply = take_poll()) (*reply)(error_response(a.error, a.status));
+          break;
+        case Kind::ws_write:
+          if (ws_) ws_->write(std::move(a.data), a.binary);
+          break;
+        case Kind::ws_close:
+          if (ws_) ws_->close();
+          break;
+        case Kind::ws_abort:
+          if (ws_) ws_->abort();
+          break;
+        case Kind::start_timer: start_timer(a.timer, a.delay); break;
+        case Kind::cancel_timer: cancel_timer(a.timer); break;
+        case Kind::deliver:
+          if (handler_) handler_->on_message(std::move(a.data), a.binary);
+          break;
+        case Kind::notify_closed:
+          for (auto& t : after_) t.cancel();  // their handlers see closed() and return
+          if (auto h = std::move(handler_)) h->on_close(a.data);
+          break;
+        case Kind::forget: srv_->forget(*this); break;
+        case Kind::count_protocol_error: srv_->protocol_errors->inc(); break;
+        case Kind::count_slow_consumer: srv_->slow_consumers->inc(); break;
       }
-      queue_.clear();
-      queue_bytes_ = 0;
-      return;
-    }
-    if (poll_ && !queue_.empty()) {
-      std::vector<Packet> out = std::move(queue_);
-      queue_.clear();
-      queue_bytes_ = 0;
-      respond_poll(encode_payload(out));
     }
   }
 
-  void respond_poll(std::string body) {
-    auto reply = std::move(*poll_);
+  std::optional<http::Reply> take_poll() {
+    std::optional<http::Reply> reply = std::move(poll_);
     poll_.reset();
-    reply(text_response(std::move(body)));
+    return reply;
   }
 
-  void schedule_ping() {
-    waiting_pong_ = false;
-    ping_timer_.expires_after(srv_->opt.ping_interval);
-    ping_timer_.async_wait([self = shared_from_this(), gen = ++ping_gen_](beast::error_code ec) {
-      if (ec || self->closed_ || gen != self->ping_gen_) return;
-      self->waiting_pong_ = true;
-      self->enqueue(Packet{PacketType::ping, {}, false});
-      if (self->closed_) return;
-      self->ping_timer_.expires_after(self->srv_->opt.ping_timeout);
-      self->ping_timer_.async_wait([self, gen2 = ++self->ping_gen_](beast::error_code ec2) {
-        if (ec2 || self->closed_ || gen2 != self->ping_gen_) return;
-        if (self->waiting_pong_) self->close_now("ping timeout", false);
-      });
+  static std::size_t index(Timer t) { return t == Timer::heartbeat ? 0 : 1; }
+  // A wait replaced or cancelled after its timer expired still runs its
+  // handler (without an error): the generation tells it is stale.
+  void start_timer(Timer t, std::chrono::milliseconds delay) {
+    const std::size_t i = index(t);
+    auto& timer = timers_[i];
+    timer.expires_after(delay);
+    timer.async_wait([self = shared_from_this(), t, gen = ++timer_gen_[i]](beast::error_code ec) {
+      if (ec || gen != self->timer_gen_[index(t)]) return;
+      self->run(self->fsm_.resume(event::TimerFired{t}));
     });
   }
-
-  void on_packet(Packet p) {
-    switch (p.type) {
-      case PacketType::message:
-        if (handler_) handler_->on_message(std::move(p.data), p.binary);
-        return;
-      case PacketType::pong:
-        if (waiting_pong_) schedule_ping();
-        return;
-      case PacketType::close: close_now("transport close", true); return;
-      case PacketType::ping:  // v3 clients; answer in kind
-        enqueue(Packet{PacketType::pong, std::move(p.data), false});
-        return;
-      case PacketType::noop:
-      case PacketType::upgrade: return;
-      case PacketType::open: protocol_error(); return;
-    }
+  void cancel_timer(Timer t) {
+    ++timer_gen_[index(t)];
+    timers_[index(t)].cancel();
   }
-
-  void protocol_error() {
-    srv_->protocol_errors->inc();
-    close_now("parse error", false);
-  }
-
-  // `by_client`: the peer sent a close packet (a held poll then ends with a
-  // noop); otherwise the server closes (a held poll gets the close packet).
-  void close_now(std::string_view reason, bool by_client);
 
   std::shared_ptr<Server::Impl> srv_;
   asio::io_context& ctx_;
   const std::string sid_;
   const Handshake hs_;
+  SessionFsm fsm_;
   std::shared_ptr<SessionHandler> handler_;
-  // Packets not yet handed to a transport. A vector, not a deque: it is
-  // always drained whole, and an empty vector costs no allocation (idle
-  // sessions are the common case).
-  std::vector<Packet> queue_;
-  std::size_t queue_bytes_ = 0;
-  std::optional<http::Reply> poll_;            // the held GET
-  std::shared_ptr<WsTransport> transport_ws_;  // set once upgraded / WebSocket-only
-  std::shared_ptr<WsTransport> probe_;         // during an upgrade
-  asio::steady_timer ping_timer_;
-  asio::steady_timer noop_timer_;
-  std::list<asio::steady_timer> timers_;  // after(); cancelled on close
-  std::uint64_t ping_gen_ = 0;
-  bool waiting_pong_ = false;
-  bool closed_ = false;
-  bool lingering_ = false;  // closed, kept registered for one last poll
+  std::optional<http::Reply> poll_;  // the held GET
+  // The session's WebSocket (the probe while upgrading); kept after the state
+  // machine closes it, until its read ends.
+  std::shared_ptr<WsTransport> ws_;
+  std::array<asio::steady_timer, 2> timers_;  // by index(Timer)
+  std::array<std::uint64_t, 2> timer_gen_{};
+  std::list<asio::steady_timer> after_;  // after(); cancelled on close
 };
-
-// --- WsTransport ---------------------------------------------------------
-
-void WsTransport::start(std::weak_ptr<SessionImpl> session, http::UpgradeRequest req,
-                        std::size_t max_payload) {
-  session_ = std::move(session);
-  stream_.read_message_max(max_payload);
-  stream_.auto_fragment(false);
-  ws::stream_base::timeout t{};
-  t.handshake_timeout = std::chrono::seconds(10);
-  t.idle_timeout = ws::stream_base::none();
-  t.keep_alive_pings = false;
-  stream_.set_option(t);
-  req_ = std::move(req);
-  stream_.async_accept(req_, [self = shared_from_this()](beast::error_code ec) {
-    self->req_ = {};
-    if (ec) {
-      if (auto s = self->session_.lock()) s->on_ws_closed(self.get());
-      return;
-    }
-    self->do_read();
-    self->do_write();
-  });
-}
-
-void WsTransport::do_read() {
-  stream_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-    auto s = self->session_.lock();
-    if (ec || !s) {
-      self->closed_ = true;
-      if (s) s->on_ws_closed(self.get());
-      return;
-    }
-    const bool binary = self->stream_.got_binary();
-    std::string data = beast::buffers_to_string(self->buffer_.data());
-    self->buffer_.consume(self->buffer_.size());
-    if (self->buffer_.capacity() > 16384) self->buffer_.shrink_to_fit();
-    s->on_ws_frame(self.get(), data, binary);
-    if (!self->closed_) self->do_read();
-  });
-}
-
-void WsTransport::write(std::string data, bool binary) {
-  if (closed_ || closing_) return;
-  queued_bytes_ += data.size();
-  queue_.emplace_back(std::move(data), binary);
-  if (stream_.is_open()) do_write();
-}
-
-void WsTransport::do_write() {
-  if (writing_ || closed_) return;
-  if (head_ == queue_.size()) {
-    queue_.clear();
-    head_ = 0;
-    if (closing_) do_close();
-    return;
-  }
-  // The frame in flight leaves the queue: pushes that grow the vector must
-  // not move the bytes being written.
-  writing_ = true;
-  current_ = std::move(queue_[head_].first);
-  stream_.binary(queue_[head_].second);
-  ++head_;
-  stream_.async_write(asio::buffer(current_),
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        self->writing_ = false;
-                        self->queued_bytes_ -= std::min(self->queued_bytes_, self->current_.size());
-                        self->current_ = std::string();
-                        if (ec) {
-                          self->closed_ = true;
-                          self->queue_.clear();
-                          self->head_ = 0;
-                          self->queued_bytes_ = 0;
-                          beast::error_code ignored;
-                          beast::get_lowest_layer(self->stream_).socket().close(ignored);
-                          return;
-                        }
-                        self->do_write();
-                      });
-}
-
-void WsTransport::close() {
-  if (closing_ || closed_) return;
-  closing_ = true;
-  if (!writing_ && stream_.is_open())
-    do_write();
-  else if (!stream_.is_open()) {
-    beast::error_code ignored;
-    beast::get_lowest_layer(stream_).socket().close(ignored);
-  }
-}
-
-void WsTransport::do_close() {
-  closed_ = true;
-  beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
-  stream_.async_close(ws::close_code::normal, [self = shared_from_this()](beast::error_code) {
-    beast::error_code ignored;
-    beast::get_lowest_layer(self->stream_).socket().close(ignored);
-  });
-}
-
-// --- SessionImpl -----------------------------------------------------------
-
-void SessionImpl::open(bool websocket, std::shared_ptr<WsTransport> ws,
-                       std::optional<http::Reply> reply) {
-  const std::string handshake = fmt::format(
-      R"({{"sid":"{}","upgrades":{},"pingInterval":{},"pingTimeout":{},"maxPayload":{}}})", sid_,
-      websocket ? "[]" : R"(["websocket"])", srv_->opt.ping_interval.count(),
-      srv_->opt.ping_timeout.count(), srv_->opt.max_payload);
-  if (websocket) {
-    transport_ws_ = std::move(ws);
-    transport_ws_->write(encode_text(Packet{PacketType::open, handshake, false}), false);
-  } else {
-    (*reply)(text_response(encode_text(Packet{PacketType::open, handshake, false})));
-  }
-  schedule_ping();
-  handler_ = srv_->factory(shared_from_this());
-}
-
-void SessionImpl::on_poll_get(http::Reply reply) {
-  if (closed_ && lingering_) {
-    // The last poll of a closed session: what was queued, then "1".
-    lingering_ = false;
-    noop_timer_.cancel();
-    std::vector<Packet> out = std::move(queue_);
-    queue_.clear();
-    srv_->forget(*this);
-    if (probe_) probe_->close();
-    return reply(text_response(encode_payload(out)));
-  }
-  if (closed_) return reply(error_response(EioError::unknown_sid));
-  if (transport_ws_) return reply(error_response(EioError::bad_request));
-  if (poll_) {
-    // Two concurrent GETs: the protocol closes the session.
-    reply(error_response(EioError::bad_request));
-    srv_->protocol_errors->inc();
-    close_now("transport error", false);
-    return;
-  }
-  poll_ = std::move(reply);
-  if (!queue_.empty()) return flush();
-  if (probe_) {
-    // Upgrading: end this poll soon with a noop so the client can pause
-    // polling, unless the upgrade completes first.
-    noop_timer_.expires_after(kUpgradeNoopDelay);
-    noop_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec || self->closed_ || !self->poll_ || self->transport_ws_) return;
-      self->respond_poll(encode_text(Packet{PacketType::noop, {}, false}));
-    });
-  }
-}
-
-void SessionImpl::on_poll_post(const std::string& body, const http::Reply& reply) {
-  if (closed_) return reply(error_response(EioError::unknown_sid));
-  if (transport_ws_) return reply(error_response(EioError::bad_request));
-  if (body.size() > srv_->opt.max_payload) {
-    reply(error_response(EioError::bad_request, 413));
-    srv_->protocol_errors->inc();
-    close_now("transport error", false);
-    return;
-  }
-  auto packets = decode_payload(body);
-  if (!packets) {
-    reply(error_response(EioError::bad_request));
-    protocol_error();
-    return;
-  }
-  auto self = shared_from_this();  // handlers may close the session
-  for (auto& p : *packets) {
-    if (closed_) break;
-    on_packet(std::move(p));
-  }
-  http::Response ok;
-  ok.content_type = "text/html";
-  ok.body = "ok";
-  reply(std::move(ok));
-}
-
-void SessionImpl::on_ws_frame(WsTransport* from, const std::string& data, bool binary) {
-  if (closed_) {
-    if (lingering_ && probe_ && from == probe_.get() && !binary && !data.empty() &&
-        data[0] == static_cast<char>(PacketType::upgrade)) {
-      // Closed mid-upgrade: the client completes the upgrade, then hears the
-      // close (and anything queued) on its new transport.
-      lingering_ = false;
-      noop_timer_.cancel();
-      srv_->forget(*this);
-      auto ws = std::move(probe_);
-      for (Packet& p : queue_) {
-        if (p.binary)
-          ws->write(std::move(p.data), true);
-        else
-          ws->write(encode_text(p), false);
-      }
-      queue_.clear();
-      ws->close();
-    }
-    return;
-  }
-  std::optional<Packet> p;
-  if (binary)
-    p = decode_binary(data);
-  else
-    p = decode_text(data);
-  if (!p) return protocol_error();
-  if (probe_ && from == probe_.get()) {
-    if (p->type == PacketType::ping && p->data == "probe") {
-      probe_->write(encode_text(Packet{PacketType::pong, "probe", false}), false);
-      if (poll_ && queue_.empty()) respond_poll(encode_text(Packet{PacketType::noop, {}, false}));
-      return;
-    }
-    if (p->type == PacketType::upgrade) {
-      transport_ws_ = std::move(probe_);
-      probe_.reset();
-      noop_timer_.cancel();
-      if (poll_) {
-        auto reply = std::move(*poll_);
-        poll_.reset();
-        reply(error_response(EioError::bad_request));
-      }
-      flush();
-      return;
-    }
-    return;  // anything else on a probe is ignored
-  }
-  if (from != transport_ws_.get()) return;
-  on_packet(std::move(*p));
-}
-
-void SessionImpl::on_ws_closed(WsTransport* from) {
-  if (probe_ && from == probe_.get()) {
-    probe_.reset();  // a failed upgrade: keep polling
-    return;
-  }
-  if (from == transport_ws_.get()) close_now("transport close", false);
-}
-
-void SessionImpl::close_now(std::string_view reason, bool by_client) {
-  if (closed_) return;
-  closed_ = true;
-  ping_timer_.cancel();
-  noop_timer_.cancel();
-  for (auto& t : timers_) t.cancel();  // their handlers see closed_ and return
-  // Polling with no GET to carry the news: keep the sid until the client
-  // collects the queued packets and the close packet with its next poll,
-  // or (mid-upgrade, its polling paused) finishes the upgrade on the probe
-  // and gets the close there; or until a ping timeout passes.
-  const bool linger = !transport_ws_ && !poll_ && reason != "slow consumer" &&
-                      reason != "ping timeout" && ((!queue_.empty() && !by_client) || probe_);
-  if (linger) {
-    lingering_ = true;
-    queue_.push_back(Packet{PacketType::close, {}, false});
-    noop_timer_.expires_after(srv_->opt.ping_timeout);
-    noop_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec || !self->lingering_) return;
-      self->lingering_ = false;
-      self->srv_->forget(*self);
-      if (self->probe_) self->probe_->close();
-    });
-  } else {
-    srv_->forget(*this);
-  }
-  if (poll_) {
-    std::vector<Packet> out = std::move(queue_);
-    out.push_back(Packet{by_client ? PacketType::noop : PacketType::close, {}, false});
-    queue_.clear();
-    respond_poll(encode_payload(out));
-  }
-  if (transport_ws_) {
-    if (reason == "slow consumer") {
-      queue_.clear();  // it would never be read
-      transport_ws_->abort();
-    } else {
-      flush();  // e.g. a DISCONNECT packet queued just before
-      transport_ws_->close();
-    }
-  }
-  if (probe_ && !lingering_) probe_->close();
-  if (auto h = std::move(handler_)) h->on_close(reason);
-}
 
 // --- Server::Impl ------------------------------------------------------------
 
@@ -781,7 +445,7 @@ void Server::Impl::handle_polling(const http::Request& req, const http::Reply& r
     auto& ctx = io.next();
     auto created = create(ctx, std::move(hs));
     if (!created.session) return reply(error_response(created.error, created.status));
-    asio::post(ctx, [s = std::move(created.session), reply] { s->open(false, nullptr, reply); });
+    asio::post(ctx, [s = std::move(created.session), reply] { s->open_polling(reply); });
     return;
   }
   auto s = find(sid);
@@ -818,26 +482,17 @@ void Server::Impl::handle_upgrade(tcp::socket socket, http::UpgradeRequest req,
     auto& ctx = static_cast<asio::io_context&>(socket.get_executor().context());
     auto created = create(ctx, std::move(hs));
     if (!created.session) return refuse(created.error, created.status);
-    auto s = std::move(created.session);
-    auto wst = std::make_shared<WsTransport>(std::move(socket), std::move(slot));
-    wst->start(s, std::move(req), opt.max_payload);
-    s->open(true, wst, std::nullopt);
+    created.session->open_websocket(
+        std::make_shared<WsTransport>(std::move(socket), std::move(slot)), std::move(req));
     return;
   }
   auto s = find(sid);
   if (!s) return refuse(EioError::unknown_sid);
   auto& ctx = s->context();
   auto moved = std::make_shared<tcp::socket>(rebind(std::move(socket), ctx));
-  asio::post(ctx, [this, self = shared_from_this(), s, moved, req = std::move(req),
-                   slot = std::move(slot)]() mutable {
-    if (s->closed() || s->upgraded() || s->upgrading()) {
-      std::make_shared<WsTransport>(std::move(*moved), std::move(slot))
-          ->accept_and_close(std::move(req));
-      return;
-    }
-    auto wst = std::make_shared<WsTransport>(std::move(*moved), std::move(slot));
-    s->begin_probe(wst);
-    wst->start(s, std::move(req), opt.max_payload);
+  asio::post(ctx, [s, moved, req = std::move(req), slot = std::move(slot)]() mutable {
+    s->start_probe(std::make_shared<WsTransport>(std::move(*moved), std::move(slot)),
+                   std::move(req));
   });
 }
 

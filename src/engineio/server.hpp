@@ -3,14 +3,20 @@
 //
 // DESIGN
 // - Sessions live in a registry keyed by sid (a mutex-guarded map, touched
-//   on handshake, lookup and close only). Each session is bound to one I/O
-//   thread; polling requests arriving on other threads post to it.
+//   on handshake, lookup and close only), counted per client IP. Each
+//   session is bound to one I/O thread; polling requests arriving on other
+//   threads post to it, a WebSocket's socket is moved onto it.
 // - The protocol's rules (heartbeat, duplicate polls, the probe/upgrade
-//   dance, error codes) live in the session; the transports only move bytes.
-// - Outbound packets wait in a per-session queue bounded in count and bytes;
-//   a peer that does not read is disconnected ("slow consumer") and counted.
-// - One WebSocket write in flight per session; a polling GET takes everything
-//   queued in one response.
+//   dance, error codes, lingering after a close, the outbound bounds) live in
+//   SessionFsm (session_fsm.hpp), a state machine with no I/O: server.cpp
+//   turns requests, frames and timers into its events and does the actions
+//   it returns. WsTransport (ws_transport.hpp) and the polling handlers only
+//   move bytes.
+// - Outbound packets wait in one per-session queue bounded in count and
+//   bytes; a peer that does not read is disconnected ("slow consumer") and
+//   counted.
+// - One WebSocket write in flight per session, drained from that queue a
+//   frame at a time; a polling GET takes everything queued in one response.
 #pragma once
 
 #include <chrono>
