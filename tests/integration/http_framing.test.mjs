@@ -7,8 +7,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 
-import { PARLEYD, startServer, request, connectRaw, rawRequest, newUser, waitFor, parseResponse } from './lib/server.mjs';
+import { PARLEYD, RawConn, startServer, request, connectRaw, rawRequest, newUser, waitFor, parseResponse } from './lib/server.mjs';
 import { assertSecurityHeaders } from './lib/checks.mjs';
 import WebSocket from 'ws';
 
@@ -116,7 +117,10 @@ test('the auth scheme is case-insensitive: a bad BEARER token is a 401, not the 
 
 test('after a 413 the server reads what the client still sends (lingering close), then closes cleanly', async () => {
   const srv = await server();
-  const conn = await connectRaw(srv.port);
+  // Half-open: the server's FIN after its answer must not end our sending.
+  const socket = net.connect({ port: srv.port, host: '127.0.0.1', allowHalfOpen: true });
+  await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+  const conn = new RawConn(socket);
   const total = 4 * 1024 * 1024;
   await conn.write(rawRequest('POST', '/api/auth/register', {
     headers: { 'Content-Type': 'application/json', 'Content-Length': String(total) },
