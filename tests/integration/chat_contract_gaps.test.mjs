@@ -9,17 +9,10 @@ import { spawnSync } from 'node:child_process';
 import { startServer, newUser, request, signJwt, decodeJwt } from './lib/server.mjs';
 import { BASE_ENV, connect, closeAll, userList } from './lib/chat.mjs';
 
-const servers = [];
-after(async () => {
-  closeAll();
-  for (const s of servers) assert.equal(await s.stop(), 0, 'parleyd exits cleanly');
-});
+// The harness stops every server after the file and checks it exits 0.
+after(closeAll);
 
-async function server(env = {}) {
-  const s = await startServer({ env: { ...BASE_ENV, ...env } });
-  servers.push(s);
-  return s;
-}
+const server = (env = {}) => startServer({ env: { ...BASE_ENV, ...env } });
 
 test('message:received asks for an ack on the sender\'s other devices too, and their ack is no receipt', async () => {
   const srv = await server();

@@ -2,7 +2,7 @@
 // deeply nested JSON, session floods, binary before CONNECT. Each case checks
 // the answer the peer gets and that the server still serves everyone else.
 
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import fs from 'node:fs';
@@ -11,16 +11,8 @@ import { startServer, request, connectRaw, rawRequest, newUser, waitFor } from '
 import { pollingHandshake, pollPost, pollGet, wsOpen, sioConnect, metricValue, PROTOCOL_ENV } from './lib/eio.mjs';
 import { assertError } from './lib/checks.mjs';
 
-const servers = [];
-after(async () => {
-  for (const s of servers) assert.equal(await s.stop(), 0, 'parleyd exits cleanly');
-});
-
-async function server(env = {}) {
-  const s = await startServer({ env });
-  servers.push(s);
-  return s;
-}
+// The harness stops every server after the file and checks it exits 0.
+const server = (env = {}) => startServer({ env });
 
 async function assertAlive(srv) {
   const res = await request(srv.url, '/api/health');
