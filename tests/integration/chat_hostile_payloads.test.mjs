@@ -12,13 +12,18 @@ import assert from 'node:assert/strict';
 import { startServer, newUser, request, waitFor } from './lib/server.mjs';
 import { assertMessage, history, historyAfterSeq, send as httpSend } from './lib/messages.mjs';
 import { wsOpen } from './lib/eio.mjs';
-import { TRANSPORT_MODES, BASE_ENV, connect, barrier, closeAll } from './lib/chat.mjs';
+import { TRANSPORT_MODES, BASE_ENV, connect, barrier, closeAll, sessionsDrained } from './lib/chat.mjs';
 
 let srv;
 before(async () => { srv = await startServer({ env: BASE_ENV }); });
 after(async () => {
   closeAll();
-  if (srv) assert.equal(await srv.stop(), 0, 'parleyd exits 0 after SIGTERM');
+  if (!srv) return;
+  try {
+    await sessionsDrained(srv.url, 30_000);
+  } finally {
+    assert.equal(await srv.stop(), 0, 'parleyd exits 0 after SIGTERM');
+  }
 });
 
 const HUGE = 900_000; // under maxPayload (1000000), far over every field's limit

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startServer, newUser, waitFor } from './lib/server.mjs';
 import { historyAfterSeq } from './lib/messages.mjs';
-import { TRANSPORT_MODES, ChatClient, closeAll } from './lib/chat.mjs';
+import { TRANSPORT_MODES, ChatClient, closeAll, sessionsDrained } from './lib/chat.mjs';
 
 const BEFORE = 100;  // acknowledged sends before the restart
 const AFTER = 100;   // and after it
@@ -133,6 +133,7 @@ for (const mode of TRANSPORT_MODES) {
       { timeoutMs: 10_000, what: 'every message delivered' });
     sender.close();
     receiver.close();
+    await sessionsDrained(srv.url);
     assert.equal(await srv.stop(), 0);
   });
 }

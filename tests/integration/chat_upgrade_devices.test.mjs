@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { NodeXHR, NodeWebSocket } from 'socket.io-client';
 import { startServer, newUser, waitFor } from './lib/server.mjs';
 import { historyAfterSeq } from './lib/messages.mjs';
-import { BASE_ENV, ChatClient, connect, barrier, closeAll } from './lib/chat.mjs';
+import { BASE_ENV, ChatClient, connect, barrier, closeAll, sessionsDrained } from './lib/chat.mjs';
 
 const STREAMS = 3;        // concurrent send loops of the peer
 const ON_POLLING = 20;    // messages the upgrading device gets before the upgrade may start
@@ -127,5 +127,6 @@ test('a polling device and an upgrading device of one user both get every messag
   ca.close();
   polling.close();
   upgrading.close();
+  await sessionsDrained(srv.url);
   assert.equal(await srv.stop(), 0);
 });

@@ -9,9 +9,9 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, runToExit, newUser, request } from './lib/server.mjs';
-import { wsOpen, pollingHandshake } from './lib/eio.mjs';
+import { wsOpen, pollingHandshake, pollPost } from './lib/eio.mjs';
 import { assertError } from './lib/checks.mjs';
-import { ChatClient, connect, closeAll } from './lib/chat.mjs';
+import { ChatClient, connect, closeAll, closeSettled, sessionsDrained } from './lib/chat.mjs';
 
 // Every setting that would change what is checked here is left unset.
 const PRODUCTION = {
@@ -41,11 +41,20 @@ describe('production defaults', () => {
   before(async () => { srv = await startServer({ env: PRODUCTION }); });
   after(async () => {
     closeAll();
-    if (srv) assert.equal(await srv.stop(), 0, 'parleyd exits 0 after SIGTERM');
+    if (!srv) return;
+    try {
+      await sessionsDrained(srv.url);
+    } finally {
+      assert.equal(await srv.stop(), 0, 'parleyd exits 0 after SIGTERM');
+    }
   });
 
   test('the polling handshake announces pingInterval 25000, pingTimeout 20000, maxPayload 1000000', async () => {
-    assertProductionHandshake(await pollingHandshake(srv.url, '/socket.io/'), ['websocket']);
+    const hs = await pollingHandshake(srv.url, '/socket.io/');
+    assertProductionHandshake(hs, ['websocket']);
+    // Closed by the client, so no idle polling session is left at the stop.
+    const closed = await pollPost(srv.url, '/socket.io/', hs.sid, '1');
+    assert.equal(closed.text, 'ok');
   });
 
   test('the WebSocket handshake announces the same, with no upgrades', async () => {
@@ -58,14 +67,14 @@ describe('production defaults', () => {
   test('socket.io-client connects to "/"; any other namespace gets CONNECT_ERROR "Invalid namespace"', async () => {
     const a = await newUser(srv.url, { name: 'Prod A' });
     const main = await connect(srv.url, a, { label: 'main' });
-    main.close();
+    await closeSettled(main);
     for (const nsp of ['/custom', '/admin', '/socket.io', '/chat/room']) {
       for (const transports of [undefined, ['websocket']]) {
         const c = new ChatClient(`${srv.url}${nsp}`, { token: a.token, transports, label: nsp });
         try {
           const err = await c.connectError();
           assert.equal(err.message, 'Invalid namespace', `${nsp} (${transports ?? 'default'})`);
-        } finally { c.close(); }
+        } finally { await closeSettled(c); }
       }
     }
   });
@@ -97,6 +106,10 @@ describe('production defaults', () => {
       assert.equal(res.status, 200, `${pathname}: ${res.text}`);
       assert.equal(res.headers.get('access-control-allow-origin'), null, `${pathname}: no CORS for an unlisted origin`);
       assert.equal(res.headers.get('access-control-allow-credentials'), null);
+      if (pathname.startsWith('/socket.io/')) {
+        // Closed by the client, so no idle polling session is left at the stop.
+        assert.equal((await pollPost(srv.url, '/socket.io/', JSON.parse(res.text.slice(1)).sid, '1')).text, 'ok');
+      }
     }
   });
 });

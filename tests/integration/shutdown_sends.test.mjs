@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startServer, newUser, waitFor } from './lib/server.mjs';
 import { JsonClient, historyAfterSeq } from './lib/messages.mjs';
-import { ChatClient, connect, closeAll } from './lib/chat.mjs';
+import { ChatClient, connect, closeAll, sessionsDrained } from './lib/chat.mjs';
 
 const SENDERS = 10;
 const MIN_ACKED = 300;
@@ -180,11 +180,15 @@ async function sigtermDuringSends(t, via) {
     const received = new Set(r.all('message:received').map((e) => e.args[0].message._id));
     for (const id of received) assert.ok(byId.has(id), `${r.label} received ${id}, which is not stored`);
   }
-  // R1 acked nothing before the stop: all of its messages came again after the restart.
-  const r1After = new Set(connections(r1).slice(1).flat().map((m) => m._id));
-  for (const m of stored.filter((x) => x.to === recipients[1].user._id)) {
-    assert.ok(r1After.has(m._id), `R1: pending message seq ${m.seq} not replayed after the restart`);
-  }
+  // R1 acked nothing before the stop: all of its messages come again after the restart.
+  const r1Mine = stored.filter((x) => x.to === recipients[1].user._id);
+  const r1After = () => new Set(connections(r1).slice(1).flat().map((m) => m._id));
+  await r1.until(() => r1Mine.every((m) => r1After().has(m._id)), { timeoutMs: 30_000, what: 'R1: every pending message replayed after the restart' })
+    .catch(() => {
+      const missing = r1Mine.filter((m) => !r1After().has(m._id));
+      assert.fail(`R1: ${missing.length} of ${r1Mine.length} pending messages not replayed after the restart (first: seq ${missing[0]?.seq})`);
+    });
+  assertOrderPerConnection(r1);
   // Every ack is stored: every message ends up delivered.
   await waitFor(async () => {
     for (let c = 0; c < SENDERS; c += 1) {
@@ -222,6 +226,7 @@ async function sigtermDuringSends(t, via) {
   }
   r0.close();
   r1.close();
+  await sessionsDrained(srv.url);
   assert.equal(await srv.stop(), 0);
 }
 

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { startServer, newUser, makeTempDir, waitFor } from './lib/server.mjs';
 import { send as httpSend } from './lib/messages.mjs';
-import { connect, closeAll } from './lib/chat.mjs';
+import { connect, closeAll, sessionsDrained } from './lib/chat.mjs';
 
 const SENDS = 10; // per path: HTTP, then the socket
 
@@ -136,6 +136,7 @@ async function tracedSends(t, env) {
     for (let i = 0; i < SENDS; i += 1) ids.push((await ca.send(b, `socket ${i}`))._id);
   });
   ca.close();
+  await sessionsDrained(srv.url);
   if (result.skip) {
     assert.equal(await srv.stop(), 0);
     t.skip(result.skip);

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { startServer, newUser, request, waitFor } from './lib/server.mjs';
 import { send as httpSend, historyAfterSeq } from './lib/messages.mjs';
 import { assertError } from './lib/checks.mjs';
-import { BASE_ENV, connect, barrier, closeAll } from './lib/chat.mjs';
+import { BASE_ENV, connect, barrier, closeAll, sessionsDrained } from './lib/chat.mjs';
 
 const servers = [];
 after(async () => {
@@ -145,6 +145,7 @@ test('a failing store: health 503 degraded, sends answered with errors and never
 
   ca.close();
   cb.close();
+  await sessionsDrained(srv.url);
   assert.equal(await srv.stop(), 0, 'parleyd exits 0 after SIGTERM');
 
   // And the database is sound after the episode: a restart sees the same four.
