@@ -96,7 +96,7 @@ function timeline(lines) {
     const m = line.match(/^(\d+)\s+(.*)$/);
     if (!m) continue;
     const [, pid, rest] = m;
-    if (/^(fsync|fdatasync)\(\d+<[^>]*parley\.db-wal>\)/.test(rest)) {
+    if (/^(fsync|fdatasync)\(\d+<[^>]*parley\.db-wal>/.test(rest)) {
       if (rest.includes('<unfinished ...>')) pending.set(pid, true);
       else if (/= 0$/.test(rest)) out.push({ kind: 'sync' });
       continue;
