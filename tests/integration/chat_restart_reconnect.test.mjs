@@ -11,7 +11,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startServer, newUser, waitFor } from './lib/server.mjs';
-import { historyAfterSeq } from './lib/messages.mjs';
+import { historyAfterSeq, freshGet } from './lib/messages.mjs';
 import { TRANSPORT_MODES, ChatClient, closeAll, sessionsDrained } from './lib/chat.mjs';
 
 const BEFORE = 100;  // acknowledged sends before the restart
@@ -103,7 +103,7 @@ for (const mode of TRANSPORT_MODES) {
     t.diagnostic(`${acked.length} acked, ${retries} sends retried after the restart`);
 
     // The store: each text once, in sending order, seq 1..n.
-    const stored = await historyAfterSeq(srv.url, a, b.user._id);
+    const stored = await historyAfterSeq(srv.url, a, b.user._id, { get: freshGet(srv.url) });
     assert.deepEqual(stored.map((m) => m.text), Array.from({ length: stored.length }, (_, i) => `m${i}`), 'every text once, in order');
     stored.forEach((m, i) => assert.equal(m.seq, i + 1));
     assert.equal(stored.length, acked.length, 'every stored message was acked to the sender');
@@ -129,7 +129,7 @@ for (const mode of TRANSPORT_MODES) {
     t.diagnostic(`receiver: ${conns.flat().length} message:received for ${unique.size} messages over ${conns.length} connections`);
 
     // Every ack reached the store.
-    await waitFor(async () => (await historyAfterSeq(srv.url, a, b.user._id)).every((m) => m.delivered),
+    await waitFor(async () => (await historyAfterSeq(srv.url, a, b.user._id, { get: freshGet(srv.url) })).every((m) => m.delivered),
       { timeoutMs: 10_000, what: 'every message delivered' });
     sender.close();
     receiver.close();

@@ -13,7 +13,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startServer, newUser, waitFor } from './lib/server.mjs';
-import { JsonClient, historyAfterSeq } from './lib/messages.mjs';
+import { JsonClient, historyAfterSeq, freshGet } from './lib/messages.mjs';
 import { ChatClient, connect, closeAll, sessionsDrained } from './lib/chat.mjs';
 
 const SENDERS = 10;
@@ -146,7 +146,7 @@ async function sigtermDuringSends(t, via) {
   // 1. The store: every acknowledged message once, seq 1..n per conversation, nothing twice.
   const stored = [];
   for (let c = 0; c < SENDERS; c += 1) {
-    const list = await historyAfterSeq(srv.url, senders[c], recipients[c % recipients.length].user._id);
+    const list = await historyAfterSeq(srv.url, senders[c], recipients[c % recipients.length].user._id, { get: freshGet(srv.url) });
     list.forEach((m, i) => { if (m.seq !== i + 1) assert.fail(`S${c}: position ${i} has seq ${m.seq}`); });
     stored.push(...list);
   }
@@ -192,7 +192,7 @@ async function sigtermDuringSends(t, via) {
   // Every ack is stored: every message ends up delivered.
   await waitFor(async () => {
     for (let c = 0; c < SENDERS; c += 1) {
-      const list = await historyAfterSeq(srv.url, senders[c], recipients[c % recipients.length].user._id);
+      const list = await historyAfterSeq(srv.url, senders[c], recipients[c % recipients.length].user._id, { get: freshGet(srv.url) });
       if (!list.every((m) => m.delivered)) return false;
     }
     return true;
@@ -219,7 +219,7 @@ async function sigtermDuringSends(t, via) {
     }
   }
   for (let c = 0; c < SENDERS; c += 1) {
-    const list = await historyAfterSeq(srv.url, senders[c], recipients[c % recipients.length].user._id);
+    const list = await historyAfterSeq(srv.url, senders[c], recipients[c % recipients.length].user._id, { get: freshGet(srv.url) });
     const texts = list.map((m) => m.text);
     assert.equal(new Set(texts).size, texts.length, `S${c}: a text stored twice after the retry`);
     list.forEach((m, i) => assert.equal(m.seq, i + 1));

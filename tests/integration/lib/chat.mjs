@@ -251,11 +251,19 @@ export async function closeSettled(client, timeoutMs = 5000) {
   client.close();
 }
 
-/** Resolves once GET /metrics reports no Engine.IO session left (parley_eio_sessions 0). */
+/**
+ * Resolves once GET /metrics reports no Engine.IO session left
+ * (parley_eio_sessions 0). Each probe is made on a new connection.
+ */
 export async function sessionsDrained(url, timeoutMs = 10_000) {
+  const { freshGet } = await import('./messages.mjs');
+  const get = freshGet(url);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const n = await metric(url, 'parley_eio_sessions');
+    const res = await get('/metrics');
+    assert.equal(res.status, 200, res.text);
+    const m = res.text.match(/^parley_eio_sessions (\S+)$/m);
+    const n = m ? Number(m[1]) : null;
     if (n === 0) return;
     if (Date.now() > deadline) throw new Error(`${n} Engine.IO sessions still open after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
