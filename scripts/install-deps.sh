@@ -14,7 +14,7 @@ build_pkgs=(
   libpq-dev libhiredis-dev
 )
 test_pkgs=(
-  libgtest-dev libgmock-dev libbenchmark-dev nodejs npm sqlite3 wrk
+  libgtest-dev libgmock-dev libbenchmark-dev nodejs npm sqlite3 strace wrk
   clang clang-format clang-tidy curl
 )
 # libFuzzer and the sanitizer runtimes ship in libclang-rt-14-dev, which a

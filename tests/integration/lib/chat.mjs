@@ -222,3 +222,50 @@ export async function barrier(url, prober, target, clients, timeoutMs = 10_000) 
   }
   return res.body;
 }
+
+/**
+ * Closes `client` once its transport has settled: a client on the default
+ * transports that is still on polling is given `timeoutMs` to finish its
+ * upgrade first. (The server keeps a session whose client closed it
+ * mid-upgrade registered for a while, and a SIGTERM in that window is a
+ * separate case; tests that assert the exit status use this.)
+ */
+export async function closeSettled(client, timeoutMs = 5000) {
+  const engine = client.socket.io.engine;
+  const canUpgrade = !client.socket.io.opts.transports || client.socket.io.opts.transports.includes('websocket');
+  if (engine && engine.readyState === 'open' && canUpgrade && client.transport === 'polling') {
+    await new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done() {
+        clearTimeout(timer);
+        engine.off('upgrade', done);
+        engine.off('upgradeError', done);
+        engine.off('close', done);
+        resolve();
+      }
+      engine.on('upgrade', done);
+      engine.on('upgradeError', done);
+      engine.on('close', done);
+    });
+  }
+  client.close();
+}
+
+/**
+ * Resolves once GET /metrics reports no Engine.IO session left
+ * (parley_eio_sessions 0). Each probe is made on a new connection.
+ */
+export async function sessionsDrained(url, timeoutMs = 10_000) {
+  const { freshGet } = await import('./messages.mjs');
+  const get = freshGet(url);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await get('/metrics');
+    assert.equal(res.status, 200, res.text);
+    const m = res.text.match(/^parley_eio_sessions (\S+)$/m);
+    const n = m ? Number(m[1]) : null;
+    if (n === 0) return;
+    if (Date.now() > deadline) throw new Error(`${n} Engine.IO sessions still open after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -168,3 +168,32 @@ export function sqliteIntegrity(dbPath) {
   assert.equal(r.status, 0, `sqlite3 exited ${r.status}: ${r.stderr}`);
   return r.stdout.trim();
 }
+
+/**
+ * A `get(pathname, token)` for historyAfterSeq() that opens a new connection
+ * for every request: after a long wait a pooled keep-alive connection may be
+ * closed by the server as it is reused (a client-side race, "other side
+ * closed"), which is not what a test of the server's answers is about.
+ */
+export function freshGet(baseUrl) {
+  const u = new URL(baseUrl);
+  return (pathname, token) => new Promise((resolve, reject) => {
+    const headers = token ? { authorization: `Bearer ${token}` } : {};
+    const req = http.request({ host: u.hostname, port: Number(u.port), method: 'GET', path: pathname, headers, agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body = text;
+        if ((res.headers['content-type'] || '').includes('application/json') && text) {
+          try { body = JSON.parse(text); } catch { /* keep the text */ }
+        }
+        resolve({ status: res.statusCode, headers: res.headers, body, text });
+      });
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error('request timed out after 30000 ms')));
+    req.on('error', reject);
+    req.end();
+  });
+}
