@@ -459,8 +459,10 @@ void ChatSockets::on_read(const std::shared_ptr<socketio::Socket>& socket, socke
   if (payload && payload->IsObject()) {
     // Wrong types are refused as the HTTP route refuses them, never read as
     // absent (a non-string upTo must not mark everything read).
+    // (A conversationId that is no string names no conversation: 404, as
+    // an unknown id in the HTTP route's path.)
     core::Error type_errors;
-    req.target_id = string_member(*payload, "conversationId", type_errors).value_or("");
+    req.target_id = member_string(*payload, "conversationId").value_or("");
     req.up_to_id = string_member(*payload, "upTo", type_errors);
     if (!type_errors.fields.empty()) {
       if (ack_id) socket->ack(*ack_id, ack_error(type_errors));

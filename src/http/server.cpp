@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <ctime>
 #include <mutex>
 #include <optional>
@@ -81,8 +82,10 @@ std::vector<std::string> header_tokens(const bhttp::fields& fields, bhttp::field
 // Accept errors that mean "out of file descriptors or kernel memory":
 // retrying at once would spin.
 bool resource_exhausted(const beast::error_code& ec) {
+  // Compared as system errors (ENFILE has no asio::error name).
   return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
-         ec == asio::error::no_memory || ec == boost::system::errc::too_many_files_open_in_system;
+         ec == asio::error::no_memory ||
+         ec == beast::error_code(ENFILE, asio::error::get_system_category());
 }
 
 constexpr auto kAcceptBackoffMin = std::chrono::milliseconds(10);

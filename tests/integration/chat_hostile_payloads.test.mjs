@@ -220,11 +220,9 @@ for (const mode of TRANSPORT_MODES) {
       }
     });
 
-    // Known server bug: the socket reads upTo with a helper that treats a
-    // non-string as absent, so {conversationId, upTo: 123} marks every
-    // message read and acks ok, where POST /api/messages/:id/read answers 400
-    // fields.upTo "must be a string".
-    test('message:read with a non-string upTo is refused as over HTTP, and marks nothing read', { todo: 'server bug: message:read treats a non-string upTo as absent and marks everything read' }, async () => {
+    // A non-string upTo must not read as absent (which would mark every
+    // message read): refused as POST /api/messages/:id/read refuses it.
+    test('message:read with a non-string upTo is refused as over HTTP, and marks nothing read', async () => {
       const reader = await newUser(srv.url, { name: 'Typed Reader' });
       const peer = await newUser(srv.url, { name: 'Typed Peer' });
       const m = (await httpSend(srv.url, peer, reader, 'unread')).body;
