@@ -9,39 +9,19 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { startServer, newUser, waitFor } from './lib/server.mjs';
+import { startServer, newUser, waitFor, freePort } from './lib/server.mjs';
 import { historyAfterSeq, freshGet } from './lib/messages.mjs';
-import { TRANSPORT_MODES, ChatClient, closeAll, sessionsDrained } from './lib/chat.mjs';
+import { TRANSPORT_MODES, ChatClient, closeAll, sessionsDrained, RECONNECT, receivedPerConnection } from './lib/chat.mjs';
 
 const BEFORE = 100;  // acknowledged sends before the restart
 const AFTER = 100;   // and after it
 const ENV = { BCRYPT_ROUNDS: '4', RATE_LIMIT_DISABLED: '1' };
-const RECONNECT = { reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500, randomizationFactor: 0 };
 
 const started = [];
 after(async () => {
   closeAll();
   for (const s of started) if (s.proc.exitCode === null && s.proc.signalCode === null) await s.stop();
 });
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-/** message:received payloads of `client`, one list per connection (split at users:online). */
-function perConnection(client) {
-  const out = [];
-  for (const e of client.events) {
-    if (e.event === 'users:online') out.push([]);
-    else if (e.event === 'message:received' && out.length > 0) out[out.length - 1].push(e.args[0].message);
-  }
-  return out;
-}
 
 for (const mode of TRANSPORT_MODES) {
   test(`auto-reconnect across a restart on the same port keeps every message once and in seq order (${mode.name})`, { timeout: 120_000 }, async (t) => {
@@ -115,7 +95,7 @@ for (const mode of TRANSPORT_MODES) {
       const got = new Set(receiver.all('message:received').map((e) => e.args[0].message._id));
       return stored.every((m) => got.has(m._id));
     }, { timeoutMs: 20_000, what: 'every stored message at the receiver' });
-    const conns = perConnection(receiver);
+    const conns = receivedPerConnection(receiver);
     assert.ok(conns.length >= 2, `the receiver reconnected (${conns.length} connections)`);
     for (const [ci, list] of conns.entries()) {
       list.forEach((m, i) => {

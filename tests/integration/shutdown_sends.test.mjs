@@ -11,15 +11,13 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { startServer, newUser, waitFor } from './lib/server.mjs';
+import { startServer, newUser, waitFor, freePort } from './lib/server.mjs';
 import { JsonClient, historyAfterSeq, freshGet } from './lib/messages.mjs';
-import { ChatClient, connect, closeAll, sessionsDrained } from './lib/chat.mjs';
+import { ChatClient, connect, closeAll, sessionsDrained, RECONNECT, receivedPerConnection } from './lib/chat.mjs';
 
 const SENDERS = 10;
 const MIN_ACKED = 300;
 const ENV = { BCRYPT_ROUNDS: '4', RATE_LIMIT_DISABLED: '1' };
-const RECONNECT = { reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500, randomizationFactor: 0 };
 
 const started = [];
 after(async () => {
@@ -27,28 +25,9 @@ after(async () => {
   for (const s of started) if (s.proc.exitCode === null && s.proc.signalCode === null) await s.stop();
 });
 
-/** A TCP port that is free now, so that a restarted server can listen on it again. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-/** The entries of `client` split at each users:online (the first event of every connection). */
-function connections(client) {
-  const out = [];
-  for (const e of client.events) {
-    if (e.event === 'users:online') out.push([]);
-    else if (e.event === 'message:received' && out.length > 0) out[out.length - 1].push(e.args[0].message);
-  }
-  return out;
-}
-
 /** Asserts each connection of `client` saw every conversation in increasing seq. */
 function assertOrderPerConnection(client) {
-  for (const [i, list] of connections(client).entries()) {
+  for (const [i, list] of receivedPerConnection(client).entries()) {
     const last = new Map();
     for (const m of list) {
       const prev = last.get(m.conversationId) ?? 0;
@@ -174,7 +153,7 @@ async function sigtermDuringSends(t, via) {
     await r.until(() => {
       const got = new Set(r.all('message:received').map((e) => e.args[0].message._id));
       for (const id of mine) if (!got.has(id)) return false;
-      return r.connected && connections(r).length >= 2;
+      return r.connected && receivedPerConnection(r).length >= 2;
     }, { timeoutMs: 30_000, what: `${r.label}: reconnect and every stored message` });
     assertOrderPerConnection(r);
     const received = new Set(r.all('message:received').map((e) => e.args[0].message._id));
@@ -182,7 +161,7 @@ async function sigtermDuringSends(t, via) {
   }
   // R1 acked nothing before the stop: all of its messages come again after the restart.
   const r1Mine = stored.filter((x) => x.to === recipients[1].user._id);
-  const r1After = () => new Set(connections(r1).slice(1).flat().map((m) => m._id));
+  const r1After = () => new Set(receivedPerConnection(r1).slice(1).flat().map((m) => m._id));
   await r1.until(() => r1Mine.every((m) => r1After().has(m._id)), { timeoutMs: 30_000, what: 'R1: every pending message replayed after the restart' })
     .catch(() => {
       const missing = r1Mine.filter((m) => !r1After().has(m._id));

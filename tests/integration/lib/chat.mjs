@@ -269,3 +269,16 @@ export async function sessionsDrained(url, timeoutMs = 10_000) {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** socket.io-client reconnection, fast and without jitter (restart tests). */
+export const RECONNECT = { reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500, randomizationFactor: 0 };
+
+/** The messages `client` received, one list per connection (split at each users:online, the first event of a connection). */
+export function receivedPerConnection(client) {
+  const out = [];
+  for (const e of client.events) {
+    if (e.event === 'users:online') out.push([]);
+    else if (e.event === 'message:received' && out.length > 0) out[out.length - 1].push(e.args[0].message);
+  }
+  return out;
+}

@@ -553,3 +553,12 @@ export function header(headers, name) {
   const v = headers[name.toLowerCase()];
   return v === undefined ? null : v;
 }
+
+/** A TCP port that is free now, so that a restarted server can listen on it again. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
