@@ -96,6 +96,7 @@ class Connection final : public engineio::SessionHandler,
     }
     auto acks = std::move(socket->acks_);
     socket->acks_.clear();
+    socket->ack_deadlines_.clear();
     server_.app().on_disconnect(socket, reason);
   }
 
@@ -214,15 +215,32 @@ void Socket::emit_with_ack(std::string_view array_json, std::chrono::millisecond
   const std::uint32_t id = next_ack_id_++;
   acks_.emplace(id, std::move(done));
   session_->send(encode(PacketType::event, nsp_, id, array_json), false);
-  session_->after(timeout, [weak = weak_from_this(), id] {
-    auto self = weak.lock();
-    if (!self) return;
-    auto it = self->acks_.find(id);
-    if (it == self->acks_.end()) return;
-    auto cb = std::move(it->second);
-    self->acks_.erase(it);
-    cb(std::nullopt);
+  ack_deadlines_.prune([this](std::uint32_t pending) { return acks_.count(pending) > 0; });
+  if (ack_deadlines_.add(id, std::chrono::steady_clock::now() + timeout)) arm_ack_timer(timeout);
+}
+
+void Socket::arm_ack_timer(std::chrono::steady_clock::duration delay) {
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(
+      std::max(delay, std::chrono::steady_clock::duration::zero()));
+  session_->after(ms, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->sweep_acks();
   });
+}
+
+void Socket::sweep_acks() {
+  const auto now = std::chrono::steady_clock::now();
+  for (const std::uint32_t id : ack_deadlines_.expire(now)) {
+    auto it = acks_.find(id);
+    if (it == acks_.end()) continue;  // answered in time
+    auto cb = std::move(it->second);
+    acks_.erase(it);
+    cb(std::nullopt);
+  }
+  if (ack_deadlines_.armed()) return;  // a callback's emit armed it already
+  if (const auto next = ack_deadlines_.next()) {
+    ack_deadlines_.rearm(*next);
+    arm_ack_timer(*next - now);
+  }
 }
 
 void Socket::ack(std::uint32_t id, std::string_view array_json,

@@ -29,6 +29,7 @@
 #include <rapidjson/document.h>
 
 #include "engineio/session.hpp"
+#include "socketio/ack_deadlines.hpp"
 
 namespace parley::socketio {
 
@@ -94,8 +95,13 @@ class Socket : public std::enable_shared_from_this<Socket> {
   const std::string id_;
   std::string auth_json_ = "{}";
   bool connected_ = false;
+  // Expires due acks and arms the one timer for the next deadline.
+  void sweep_acks();
+  void arm_ack_timer(std::chrono::steady_clock::duration delay);
+
   std::uint32_t next_ack_id_ = 0;
   std::unordered_map<std::uint32_t, AckCallback> acks_;
+  AckDeadlines ack_deadlines_;  // one timer per socket, not one per emit
   std::vector<std::string> rooms_;
 };
 
