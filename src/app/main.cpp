@@ -132,7 +132,10 @@ int run() {
   }
 
   auto opened = store::sqlite::SqliteStore::open(
-      {settings.sqlite_path, settings.sqlite_synchronous, settings.db_readers});
+      {settings.sqlite_path,
+       settings.sqlite_synchronous,
+       settings.db_readers,
+       {settings.sqlite_cache_mb << 20, settings.sqlite_mmap_mb << 20}});
   if (!opened) {
     obs::shutdown_logging();
     return config_error("database: " + opened.error());

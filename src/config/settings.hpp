@@ -34,6 +34,10 @@ struct Settings {
   // machine crash (the contract's default); "normal" only a process crash.
   std::string sqlite_synchronous = "full";
   unsigned db_readers = 2;  // SQLite read connections (WAL readers)
+  // Per SQLite connection (the writer and each reader): page cache and
+  // memory-mapped span, so that the hot set is read without a pread copy.
+  std::size_t sqlite_cache_mb = 64;
+  std::size_t sqlite_mmap_mb = 256;
   std::string redis_url;
 
   // --- auth

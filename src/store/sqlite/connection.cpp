@@ -75,7 +75,7 @@ Connection::Connection(Connection&& other) noexcept
 }
 
 std::optional<std::string> Connection::open(const std::string& path, Mode mode,
-                                            const std::string& synchronous) {
+                                            const std::string& synchronous, const Memory& memory) {
   const int flags =
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (mode == Mode::writer ? SQLITE_OPEN_CREATE : 0);
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
@@ -88,6 +88,11 @@ std::optional<std::string> Connection::open(const std::string& path, Mode mode,
   const std::string sync = fmt::format("PRAGMA synchronous={}", synchronous);
   if (auto err = exec(sync.c_str())) return err;
   if (auto err = exec("PRAGMA foreign_keys=ON")) return err;
+  // A negative cache_size is in KiB.
+  const std::string cache = fmt::format("PRAGMA cache_size=-{}", memory.cache_bytes / 1024);
+  if (auto err = exec(cache.c_str())) return err;
+  const std::string mmap = fmt::format("PRAGMA mmap_size={}", memory.mmap_bytes);
+  if (auto err = exec(mmap.c_str())) return err;
   if (mode == Mode::reader) {
     if (auto err = exec("PRAGMA query_only=ON")) return err;
   }

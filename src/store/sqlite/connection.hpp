@@ -43,6 +43,13 @@ class Statement {
   sqlite3_stmt* stmt_;
 };
 
+// How much of the database a connection keeps in memory: its page cache
+// and the memory-mapped span (reads from the map need no pread copy).
+struct ConnectionMemory {
+  std::size_t cache_bytes = 64ULL << 20;
+  std::size_t mmap_bytes = 256ULL << 20;
+};
+
 class Connection {
  public:
   enum class Mode { writer, reader };
@@ -52,10 +59,12 @@ class Connection {
   Connection& operator=(Connection&&) = delete;
   Connection(const Connection&) = delete;
 
+  using Memory = ConnectionMemory;
+
   // Opens `path` (created for the writer), sets WAL, the synchronous mode,
-  // busy timeout and foreign keys. Returns an error text on failure.
+  // busy timeout, foreign keys and `memory`. Returns an error text on failure.
   std::optional<std::string> open(const std::string& path, Mode mode,
-                                  const std::string& synchronous);
+                                  const std::string& synchronous, const Memory& memory = {});
 
   // Runs SQL with no result rows; returns an error text on failure.
   std::optional<std::string> exec(const char* sql);

@@ -30,14 +30,15 @@ tl::expected<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(
       return tl::unexpected(fmt::format("cannot create {}: {}", parent.string(), ec.message()));
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(options));
-  if (auto err =
-          store->writer_conn_.open(options.path, Connection::Mode::writer, options.synchronous)) {
+  if (auto err = store->writer_conn_.open(options.path, Connection::Mode::writer,
+                                          options.synchronous, options.memory)) {
     return tl::unexpected(*err);
   }
   if (auto err = migrate(store->writer_conn_)) return tl::unexpected(*err);
   for (unsigned i = 0; i < std::max(1U, options.readers); ++i) {
     auto conn = std::make_unique<Connection>();
-    if (auto err = conn->open(options.path, Connection::Mode::reader, options.synchronous)) {
+    if (auto err = conn->open(options.path, Connection::Mode::reader, options.synchronous,
+                              options.memory)) {
       return tl::unexpected(*err);
     }
     store->idle_readers_.push_back(std::move(conn));

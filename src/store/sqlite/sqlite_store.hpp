@@ -33,6 +33,7 @@ struct SqliteOptions {
   std::string path;
   std::string synchronous = "full";  // full | extra | normal
   unsigned readers = 2;
+  Connection::Memory memory;  // per connection (SQLITE_CACHE_MB, SQLITE_MMAP_MB)
 };
 
 class SqliteStore final : public Store {
