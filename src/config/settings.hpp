@@ -34,10 +34,11 @@ struct Settings {
   // machine crash (the contract's default); "normal" only a process crash.
   std::string sqlite_synchronous = "full";
   unsigned db_readers = 2;  // SQLite read connections (WAL readers)
-  // Per SQLite connection (the writer and each reader): page cache and
-  // memory-mapped span, so that the hot set is read without a pread copy.
+  // Per SQLite connection (the writer and each reader): page cache, and a
+  // memory-mapped span (off by default: with a map, an I/O error on the
+  // file is a SIGBUS instead of an error the store can answer).
   std::size_t sqlite_cache_mb = 64;
-  std::size_t sqlite_mmap_mb = 256;
+  std::size_t sqlite_mmap_mb = 0;
   std::string redis_url;
 
   // --- auth

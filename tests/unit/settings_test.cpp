@@ -73,7 +73,7 @@ TEST(LoadSettings, EmptyEnvironmentGivesEveryDefault) {
   EXPECT_FALSE(s.ws_allow_any_origin);
   EXPECT_EQ(s.jwt_leeway_seconds, 5);
   EXPECT_EQ(s.sqlite_cache_mb, 64U);
-  EXPECT_EQ(s.sqlite_mmap_mb, 256U);
+  EXPECT_EQ(s.sqlite_mmap_mb, 0U);
   EXPECT_EQ(s.max_pending_sessions_per_ip, 256);
   EXPECT_EQ(s.socket_max_attachment_bytes, 1U << 20);
 }

@@ -47,7 +47,7 @@ class Statement {
 // and the memory-mapped span (reads from the map need no pread copy).
 struct ConnectionMemory {
   std::size_t cache_bytes = 64ULL << 20;
-  std::size_t mmap_bytes = 256ULL << 20;
+  std::size_t mmap_bytes = 0;
 };
 
 class Connection {
