@@ -69,6 +69,18 @@ void SessionFsm::on(event::Open e, Actions& out) {
   schedule_ping(out);
 }
 
+bool SessionFsm::refuse_poll(Actions& out) {
+  if (closed()) {
+    out.push(Action::Kind::reply_error).error = EioError::unknown_sid;
+    return true;
+  }
+  if (ws_ == Ws::main) {
+    out.push(Action::Kind::reply_error).error = EioError::bad_request;
+    return true;
+  }
+  return false;
+}
+
 void SessionFsm::on(event::PollGet /*e*/, Actions& out) {
   if (lingering()) {
     // The last poll of a closed session: what was queued, then "1".
@@ -82,14 +94,7 @@ void SessionFsm::on(event::PollGet /*e*/, Actions& out) {
     out.push(Action::Kind::reply_payload).data = take_queue_payload();
     return;
   }
-  if (closed()) {
-    out.push(Action::Kind::reply_error).error = EioError::unknown_sid;
-    return;
-  }
-  if (ws_ == Ws::main) {
-    out.push(Action::Kind::reply_error).error = EioError::bad_request;
-    return;
-  }
+  if (refuse_poll(out)) return;
   if (poll_held_) {
     // Two concurrent GETs: the protocol closes the session.
     out.push(Action::Kind::reply_error).error = EioError::bad_request;
@@ -110,14 +115,7 @@ void SessionFsm::on(event::PollGet /*e*/, Actions& out) {
 }
 
 void SessionFsm::on(event::PollPost e, Actions& out) {
-  if (closed()) {
-    out.push(Action::Kind::reply_error).error = EioError::unknown_sid;
-    return;
-  }
-  if (ws_ == Ws::main) {
-    out.push(Action::Kind::reply_error).error = EioError::bad_request;
-    return;
-  }
+  if (refuse_poll(out)) return;
   if (e.body.size() > opt_.max_payload) {
     Action& a = out.push(Action::Kind::reply_error);
     a.status = 413;

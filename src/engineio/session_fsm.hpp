@@ -211,6 +211,9 @@ class SessionFsm {
   void on(event::TimerFired e, Actions& out);
   void on(event::Continue e, Actions& out);
 
+  // A polling request on a closed session (unknown sid) or on one that
+  // moved to WebSocket (bad request) is answered with the error: true then.
+  bool refuse_poll(Actions& out);
   void on_probe_frame(const Packet& p, Actions& out);
   void on_packet(Packet p, Actions& out);
   void process_input(Actions& out);
