@@ -3,7 +3,7 @@
 // payload; "message" echoed as "message-back"; "message-with-ack" acked with
 // its arguments), over raw WebSocket and polling frames.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { CLOCK_SLACK_MS } from './lib/server.mjs';
 import {
@@ -19,10 +19,7 @@ before(async () => {
   srv = await startWatchedServer({ env: PROTOCOL_ENV });
   hb = await startWatchedServer({ env: HEARTBEAT_ENV });
 });
-after(async () => {
-  if (srv) assert.equal(await srv.stop(), 0);
-  if (hb) assert.equal(await hb.stop(), 0);
-});
+// The harness stops both after the file and checks that each exits 0.
 
 // How long the server may take to close a session for bad input.
 const CLOSE_DEADLINE = 5000;
@@ -145,7 +142,7 @@ describe('CONNECT_TIMEOUT_MS', { concurrency: true }, () => {
 describe('before CONNECT (a server with CONNECT_TIMEOUT_MS=60000, so that only the error can close)', { concurrency: true }, () => {
   let late;
   before(async () => { late = await startWatchedServer({ env: { ...HEARTBEAT_ENV, CONNECT_TIMEOUT_MS: '60000' } }); });
-  after(async () => { if (late) assert.equal(await late.stop(), 0); });
+  // The harness stops it after the file and checks that it exits 0.
 
   test('an invalid handshake ("4abc") closes the connection', async () => {
     const { client } = await wsOpen(late.url, '/socket.io/');

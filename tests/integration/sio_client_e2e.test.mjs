@@ -6,17 +6,15 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { waitFor } from './lib/server.mjs';
+import { awaitedLater, waitFor } from './lib/server.mjs';
 import { metricValue, startWatchedServer } from './lib/eio.mjs';
 import { Inbox, bytes, connectClient, isBinary, newClient, nextEvent } from './lib/sio_client.mjs';
 
 /** Rejects when the socket disconnects (with the reason). */
 function failOnDisconnect(socket) {
-  const p = new Promise((_, reject) => {
+  return awaitedLater(new Promise((_, reject) => {
     socket.once('disconnect', (reason, details) => reject(new Error(`the client was disconnected: ${reason} ${details?.description?.message ?? details?.message ?? ''}`)));
-  });
-  p.catch(() => {});
-  return p;
+  }));
 }
 
 const TEST_ENV = { PROTOCOL_TEST_MODE: '1', RATE_LIMIT_DISABLED: '1' };
@@ -251,8 +249,7 @@ describe('reconnection', () => {
         // Generous deadlines: under a sanitizer build and a loaded machine the
         // close can take a while to surface through a polling upgrade.
         const disconnected = nextEvent(socket, 'disconnect', 15000);
-        const reconnected = nextEvent(socket.io, 'reconnect', 20000);
-        reconnected.catch(() => {});  // awaited below, unless an assertion fails first
+        const reconnected = awaitedLater(nextEvent(socket.io, 'reconnect', 20000));
         // An Engine.IO message that is not a valid Socket.IO packet: the server closes the session.
         const transport = socket.io.engine.transport.name;
         socket.io.engine.write('not a socket.io packet');

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { connectRaw, rawRequest, request, startServer } from './server.mjs';
+import { connectRaw, rawRequest, request, startServer, awaitedLater } from './server.mjs';
 
 export const SEP = '\x1e';
 
@@ -108,8 +108,7 @@ export const pollPost = (url, path, sid, body) => pollRequest(url, path, { metho
 export async function startPollGet(srv, path, sid, query = {}) {
   const conn = await connectRaw(srv.port);
   await conn.write(rawRequest('GET', eioPath(path, { sid, ...query })));
-  const response = conn.readResponse(30_000).finally(() => conn.destroy());
-  response.catch(() => {});  // awaited by the caller; never an unhandled rejection meanwhile
+  const response = awaitedLater(conn.readResponse(30_000).finally(() => conn.destroy()));
   return { response };
 }
 

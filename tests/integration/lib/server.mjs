@@ -399,6 +399,16 @@ export function signJwt(header, payload, secret = TEST_SECRET, hmac = 'sha256') 
  */
 export const CLOCK_SLACK_MS = 5;
 
+/**
+ * `promise`, which a test awaits later (or races), marked as handled so that
+ * a rejection before that await is not an unhandled rejection that kills
+ * the test process. The rejection still reaches whoever awaits `promise`.
+ */
+export function awaitedLater(promise) {
+  promise.catch(() => {});
+  return promise;
+}
+
 /** Polls `fn` until it returns a truthy value; rejects after the deadline. */
 export async function waitFor(fn, { timeoutMs = 10_000, intervalMs = 50, what = 'condition' } = {}) {
   const deadline = Date.now() + timeoutMs;
