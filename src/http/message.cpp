@@ -15,12 +15,13 @@ int hex_value(char c) {
   return -1;
 }
 
-std::string_view trim(std::string_view s) {
+}  // namespace
+
+std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
-}  // namespace
 
 bool url_decode(std::string_view in, std::string& out, bool form) {
   out.clear();
@@ -87,10 +88,10 @@ std::string cookie_value(std::string_view cookie_header, std::string_view name) 
   std::string_view rest = cookie_header;
   while (!rest.empty()) {
     const auto semi = rest.find(';');
-    const std::string_view item = trim(rest.substr(0, semi));
+    const std::string_view item = trim_ows(rest.substr(0, semi));
     const auto eq = item.find('=');
-    if (eq != std::string_view::npos && trim(item.substr(0, eq)) == name) {
-      std::string_view value = trim(item.substr(eq + 1));
+    if (eq != std::string_view::npos && trim_ows(item.substr(0, eq)) == name) {
+      std::string_view value = trim_ows(item.substr(eq + 1));
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
         value = value.substr(1, value.size() - 2);
       }
@@ -114,7 +115,7 @@ std::string Request::cookie(std::string_view name) const {
 
 std::string presented_token(std::string_view authorization, std::string_view cookie_header,
                             std::string_view cookie_name) {
-  const std::string_view auth = trim(authorization);
+  const std::string_view auth = trim_ows(authorization);
   const auto space = auth.find_first_of(" \t");
   const std::string_view scheme = auth.substr(0, space);
   constexpr std::string_view kBearer = "bearer";
@@ -124,7 +125,7 @@ std::string presented_token(std::string_view authorization, std::string_view coo
                       });
   if (bearer) {
     const std::string_view token =
-        space == std::string_view::npos ? std::string_view{} : trim(auth.substr(space + 1));
+        space == std::string_view::npos ? std::string_view{} : trim_ows(auth.substr(space + 1));
     return token.empty() ? std::string(kBadCredential) : std::string(token);
   }
   return cookie_value(cookie_header, cookie_name);

@@ -56,6 +56,10 @@ struct Response {
 using Reply = std::function<void(Response)>;
 using Handler = std::function<void(const Request&, Reply)>;
 
+// `s` without leading and trailing spaces and tabs (HTTP's optional
+// whitespace around header values and list items).
+std::string_view trim_ows(std::string_view s);
+
 // The value of cookie `name` in a Cookie header (surrounding quotes removed,
 // %-decoded), or empty.
 std::string cookie_value(std::string_view cookie_header, std::string_view name);

@@ -22,6 +22,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "core/object_id.hpp"
+#include "http/message.hpp"
 #include "http/security_headers.hpp"
 #include "http/upgrade.hpp"
 #include "net/io_pool.hpp"
@@ -68,10 +69,7 @@ std::vector<std::string> header_tokens(const bhttp::fields& fields, bhttp::field
     std::string_view rest = it->value();
     while (true) {
       const auto comma = rest.find(',');
-      std::string_view item = rest.substr(0, comma);
-      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-      out.push_back(lower(item));
+      out.push_back(lower(trim_ows(rest.substr(0, comma))));
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
     }
@@ -285,9 +283,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // address of X-Forwarded-For.
   std::string client_ip(std::string_view xff) const {
     if (opt().trust_proxy && !xff.empty()) {
-      auto first = xff.substr(0, xff.find(','));
-      while (!first.empty() && first.front() == ' ') first.remove_prefix(1);
-      while (!first.empty() && first.back() == ' ') first.remove_suffix(1);
+      const auto first = trim_ows(xff.substr(0, xff.find(',')));
       if (!first.empty()) return std::string(first);
     }
     return peer_ip_;
