@@ -382,9 +382,10 @@ void SessionFsm::close(std::string_view reason, bool by_client, Actions& out) {
   // Polling with no GET to carry the news: keep the sid until the client
   // collects the queued packets and the close packet with its next poll,
   // or (mid-upgrade, its polling paused) finishes the upgrade on the probe
-  // and gets the close there; or until a ping timeout passes.
-  const bool linger = ws_ != Ws::main && !poll_held_ && reason != kSlowConsumer &&
-                      reason != kPingTimeout && ((backlog() > 0 && !by_client) || ws_ == Ws::probe);
+  // and gets the close there; or until a ping timeout passes. A client that
+  // sent the close packet waits for neither.
+  const bool linger = !by_client && ws_ != Ws::main && !poll_held_ && reason != kSlowConsumer &&
+                      reason != kPingTimeout && (backlog() > 0 || ws_ == Ws::probe);
   if (linger) {
     state_ = State::lingering;
     push(Packet{PacketType::close, {}, false});

@@ -350,6 +350,19 @@ for (const path of ['/engine.io/', '/socket.io/']) {
       ws.close();
     });
 
+    test('a close packet over polling mid-upgrade ends the session at once: the probe is closed, the sid unknown', async () => {
+      const { sid } = await pollingHandshake(srv.url, path);
+      const ws = wsConnect(srv.url, path, { sid });
+      await ws.waitOpen();
+      await ws.send('2probe');
+      assert.equal(await ws.next(10_000, '3probe'), '3probe');
+      const closed = await pollPost(srv.url, path, sid, '1');
+      assert.deepEqual([closed.status, closed.text], [200, 'ok']);
+      const { afterMs } = await ws.waitClose();
+      assert.ok(afterMs < PING_TIMEOUT, `the probe closed after ${afterMs} ms: by a timeout, not the close packet`);
+      assertEioError(await pollGet(srv.url, path, sid), 400, 1, 'Session ID unknown');
+    });
+
     test('a GET pending when the probe arrives is ended with a noop', async () => {
       const { sid } = await pollingHandshake(srv.url, path);
       // Sent before the WebSocket even connects. Had the server seen it only

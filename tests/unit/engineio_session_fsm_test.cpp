@@ -402,6 +402,18 @@ TEST_F(SessionFsmPolling, ClosedMidUpgradeWithAHeldGetClosesTheProbe) {
   EXPECT_TRUE(has(a, Kind::forget));
 }
 
+// A client that sends the close packet is not going to finish its upgrade:
+// nothing waits for it, the sid is forgotten and the probe closed at once.
+TEST_F(SessionFsmPolling, ClientCloseMidUpgradeIsForgottenAtOnce) {
+  probe();
+  const Actions a = fsm.resume(event::PollPost{"1"});
+  EXPECT_FALSE(fsm.lingering());
+  EXPECT_TRUE(fsm.closed());
+  EXPECT_TRUE(has(a, Kind::forget));
+  EXPECT_TRUE(has(a, Kind::ws_close));
+  EXPECT_EQ(only(a, Kind::notify_closed).data, "transport close");
+}
+
 TEST_F(SessionFsmPolling, LingeringMidUpgradeEndsWithTheLastPollWhichClosesTheProbe) {
   probe();
   fsm.resume(event::Close{"logout"});
