@@ -55,10 +55,11 @@ test('SIGTERM with WebSocket, long-polling and idle polling sessions: exit 0, co
   polling.close();
 });
 
-// A session its client closed mid-upgrade lingers (kept registered for a
-// last poll, up to pingTimeout); a SIGTERM in that time must still release
-// it (the registry and the session held each other: a leak under ASan).
-test('SIGTERM right after a client closed its session in the middle of the upgrade: exit 0', async () => {
+// A session the server closed mid-upgrade lingers (kept registered for the
+// client to finish its upgrade or poll, up to pingTimeout); a SIGTERM in that
+// time must still release it (the registry and the session held each other:
+// a leak under ASan).
+test('SIGTERM right after the server closed a session in the middle of the upgrade: exit 0', async () => {
   const srv = await server();
   const hs = await pollingHandshake(srv.url, '/socket.io/');
   const probe = wsConnect(srv.url, '/socket.io/', { sid: hs.sid });
@@ -66,9 +67,10 @@ test('SIGTERM right after a client closed its session in the middle of the upgra
     await probe.waitOpen();
     await probe.send('2probe');
     assert.equal(await probe.next(3000, 'the probe answer'), '3probe');
-    // The client closes over polling before sending "5" (upgrade).
-    const closed = await pollPost(srv.url, '/socket.io/', hs.sid, '1');
-    assert.equal(closed.text, 'ok');
+    // Before "5" (upgrade), a packet no client may send: the server closes the session.
+    const refused = await pollPost(srv.url, '/socket.io/', hs.sid, '0');
+    assert.equal(refused.status, 200, refused.text);
+    assert.equal(await metric(srv.url, 'parley_eio_protocol_errors_total'), 1, 'closed for the packet');
     assert.equal(await metric(srv.url, 'parley_eio_sessions'), 1, 'the session lingers');
     const { code } = await timedStop(srv);
     assert.equal(code, 0, 'parleyd exits 0 after SIGTERM');
