@@ -22,6 +22,7 @@
 #include "engineio/session_fsm.hpp"
 #include "engineio/ws_transport.hpp"
 #include "http/upgrade.hpp"
+#include "net/inbox.hpp"
 #include "net/io_pool.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
@@ -191,6 +192,7 @@ class SessionImpl final : public Session,
               Handshake hs)
       : srv_(std::move(srv)),
         ctx_(ctx),
+        inbox_(net::Inbox::of(ctx)),
         sid_(sid),
         hs_(std::move(hs)),
         fsm_(sid, srv_->session_options()),
@@ -224,7 +226,7 @@ class SessionImpl final : public Session,
     });
   }
   void post(std::function<void()> fn) override {
-    asio::post(ctx_, [self = shared_from_this(), fn = std::move(fn)] {
+    inbox_.post([self = shared_from_this(), fn = std::move(fn)] {
       if (!self->fsm_.closed()) fn();
     });
   }
@@ -359,6 +361,7 @@ class SessionImpl final : public Session,
 
   std::shared_ptr<Server::Impl> srv_;
   asio::io_context& ctx_;
+  net::Inbox& inbox_;  // posts from other threads, run in batches
   const std::string sid_;
   const Handshake hs_;
   SessionFsm fsm_;
