@@ -32,10 +32,7 @@ struct ChatSockets::SocketState {
   auth::Claims claims;
   std::string token;  // re-checked every revalidate_every
   // Socket thread only.
-  bool replaying = true;
-  std::vector<std::pair<store::Message, std::shared_ptr<const std::string>>> buffered;
-  std::unordered_map<std::string, std::int64_t> replayed_seq;  // per conversation
-  std::optional<store::PendingCursor> replay_after;            // where the next page starts
+  chat::DeviceFeed feed;
   // Typing indicators to each peer, kept in order: the peer's conversation
   // id once known, and the indicators waiting for its lookup.
   struct TypingPeer {
@@ -56,9 +53,6 @@ constexpr const char* kPresenceChannel = "presence";
 // Peers whose typing state a socket remembers (bounded per socket).
 constexpr std::size_t kMaxTypingPeers = 256;
 
-// Live messages held back while a socket's replay runs.
-constexpr std::size_t kMaxBuffered = 1000;
-
 std::optional<std::string> member_string(const rapidjson::Value& obj, const char* key) {
   if (!obj.IsObject()) return std::nullopt;
   auto it = obj.FindMember(key);
@@ -76,6 +70,12 @@ std::string event_json(const char* event, Body body) {
   body(w);
   w.EndArray();
   return take(buf);
+}
+
+// The message:received event, encoded once per message for every socket.
+chat::OutgoingPtr outgoing(store::Message m) {
+  std::string event = "[\"message:received\",{\"message\":" + message_json(m) + "}]";
+  return std::make_shared<const chat::Outgoing>(chat::Outgoing{std::move(m), std::move(event)});
 }
 
 std::string ack_error(const core::Error& e) {
@@ -106,12 +106,13 @@ std::string ack_error(const core::Error& e) {
 }  // namespace
 
 ChatSockets::ChatSockets(ChatSocketOptions options, auth::Accounts& accounts,
-                         chat::Messenger& messenger, store::Store& store, chat::Presence& presence,
-                         core::RateLimiter& typing_limiter, cluster::Broker& broker)
+                         chat::Messenger& messenger, chat::Delivery& delivery,
+                         chat::Presence& presence, core::RateLimiter& typing_limiter,
+                         cluster::Broker& broker)
     : options_(std::move(options)),
       accounts_(accounts),
       messenger_(messenger),
-      store_(store),
+      delivery_(delivery),
       presence_(presence),
       typing_limiter_(typing_limiter),
       broker_(broker) {
@@ -210,25 +211,32 @@ void ChatSockets::on_connect(const std::shared_ptr<socketio::Socket>& socket) {
 
 void ChatSockets::replay(const std::shared_ptr<socketio::Socket>& socket) {
   SocketState* st = state(socket);
-  store_.pending_deliveries(st->user.id, st->replay_after, options_.replay_page,
-                            [this, socket](core::Result<std::vector<store::Message>> r) {
-                              if (!r)
-                                obs::log(obs::Level::error, "pending deliveries: {}",
-                                         r.error().detail);
-                              auto page = std::make_shared<std::vector<store::Message>>(
-                                  r ? std::move(*r) : std::vector<store::Message>{});
-                              socket->post([this, socket, page, failed = !r] {
-                                // The last page is merged with the live messages held meanwhile.
-                                if (failed || page->size() < options_.replay_page) {
-                                  return finish_replay(socket, std::move(*page));
-                                }
-                                // A full page: the next one is fetched once most of this one has
-                                // been written to the peer, so a backlog never floods the socket's
-                                // bounded queue (and a client that does not ack still gets all).
-                                for (const auto& m : *page) replay_one(socket, m);
-                                replay_when_drained(socket);
-                              });
-                            });
+  delivery_.pending(st->user.id, st->feed.next_page_after(), options_.replay_page,
+                    [this, socket](core::Result<std::vector<store::Message>> r) {
+                      if (!r)
+                        obs::log(obs::Level::error, "pending deliveries: {}", r.error().detail);
+                      // Encoded here, on the store's thread, not on the socket's.
+                      auto page = std::make_shared<std::vector<chat::OutgoingPtr>>();
+                      if (r) {
+                        page->reserve(r->size());
+                        for (auto& m : *r) page->push_back(outgoing(std::move(m)));
+                      }
+                      socket->post([this, socket, page, failed = !r] {
+                        SocketState* s = state(socket);
+                        // The last page is merged with the live messages held meanwhile.
+                        if (failed || page->size() < options_.replay_page) {
+                          for (const auto& item : s->feed.last_page(std::move(*page)))
+                            deliver(socket, item);
+                          return;
+                        }
+                        // A full page: the next one is fetched once most of this one has
+                        // been written to the peer, so a backlog never floods the socket's
+                        // bounded queue (and a client that does not ack still gets all).
+                        s->feed.page(*page);
+                        for (const auto& item : *page) deliver(socket, item);
+                        replay_when_drained(socket);
+                      });
+                    });
 }
 
 void ChatSockets::replay_when_drained(const std::shared_ptr<socketio::Socket>& socket) {
@@ -240,109 +248,54 @@ void ChatSockets::replay_when_drained(const std::shared_ptr<socketio::Socket>& s
   });
 }
 
-void ChatSockets::replay_one(const std::shared_ptr<socketio::Socket>& socket,
-                             const store::Message& m) {
-  SocketState* st = state(socket);
-  st->replay_after = store::PendingCursor{m.created_at, m.conversation_id, m.seq};
-  auto& seq = st->replayed_seq[m.conversation_id];
-  seq = std::max(seq, m.seq);
-  deliver(socket, m, std::make_shared<const std::string>(message_json(m)));
-}
-
-void ChatSockets::finish_replay(const std::shared_ptr<socketio::Socket>& socket,
-                                std::vector<store::Message> last_page) {
-  SocketState* st = state(socket);
-  st->replaying = false;
-  // The last page and the live messages that arrived during the replay, in
-  // seq order per conversation, each once. A message below what an earlier
-  // page already delivered in its conversation is a duplicate (to this
-  // user) or, for the user's own messages from another device, would break
-  // the order: it is left to history.
-  std::vector<std::pair<store::Message, std::shared_ptr<const std::string>>> items;
-  items.reserve(last_page.size() + st->buffered.size());
-  for (auto& m : last_page) {
-    auto json = std::make_shared<const std::string>(message_json(m));
-    items.emplace_back(std::move(m), std::move(json));
-  }
-  for (auto& item : st->buffered) items.push_back(std::move(item));
-  st->buffered.clear();
-  std::stable_sort(items.begin(), items.end(), [](const auto& x, const auto& y) {
-    return std::tie(x.first.conversation_id, x.first.seq) <
-           std::tie(y.first.conversation_id, y.first.seq);
-  });
-  for (const auto& [m, json] : items) {
-    auto& last = st->replayed_seq[m.conversation_id];
-    if (m.seq <= last) continue;
-    last = m.seq;
-    deliver(socket, m, json);
-  }
-}
-
-void ChatSockets::deliver(const std::shared_ptr<socketio::Socket>& socket, const store::Message& m,
-                          const std::shared_ptr<const std::string>& json) {
-  const std::string payload = "[\"message:received\",{\"message\":" + *json + "}]";
-  SocketState* st = state(socket);
-  if (m.to != st->user.id) {
+void ChatSockets::deliver(const std::shared_ptr<socketio::Socket>& socket,
+                          const chat::OutgoingPtr& item) {
+  if (item->message.to != state(socket)->user.id) {
     // The sender's other devices: the contract asks every message:received
     // for an ack, but a sender's own ack is no delivery receipt.
-    socket->emit_with_ack(payload, options_.delivery_ack_timeout,
+    socket->emit_with_ack(item->encoded, options_.delivery_ack_timeout,
                           [](std::optional<rapidjson::Document>) {});
     return;
   }
-  socket->emit_with_ack(
-      payload, options_.delivery_ack_timeout,
-      [this, conv = m.conversation_id, id = m.id, from = m.from, to = m.to,
-       seq = m.seq](std::optional<rapidjson::Document> ack) {
-        if (!ack) return;  // not acked: it stays pending and comes again
-        const core::EpochMs at = core::now_ms();
-        store_.mark_delivered(
-            conv, to, seq, at, [this, conv, id, from, at](core::Result<bool> moved) {
-              if (!moved || !*moved || !sio_) return;
-              sio_->emit_to_room("user:" + from,
-                                 event_json("message:delivered", [&](JsonWriter& w) {
-                                   w.StartObject();
-                                   w.Key("messageId");
-                                   write_string(w, id);
-                                   w.Key("conversationId");
-                                   write_string(w, conv);
-                                   w.Key("deliveredAt");
-                                   write_string(w, core::to_iso8601(at));
-                                   w.EndObject();
-                                 }));
-            });
-      });
+  socket->emit_with_ack(item->encoded, options_.delivery_ack_timeout,
+                        [this, item](std::optional<rapidjson::Document> ack) {
+                          // Not acked: it stays pending and comes again.
+                          if (ack) delivery_.acked(item->message);
+                        });
 }
 
-void ChatSockets::deliver_or_buffer(const std::shared_ptr<socketio::Socket>& socket,
-                                    const store::Message& m,
-                                    const std::shared_ptr<const std::string>& json) {
-  SocketState* st = state(socket);
-  if (!st) return;
-  if (st->replaying) {
-    // A message to this user is pending in the store too: if the buffer is
-    // full, a later replay page brings it. Sender copies are best effort.
-    if (st->buffered.size() < kMaxBuffered) st->buffered.emplace_back(m, json);
-    return;
-  }
-  deliver(socket, m, json);
-}
-
-void ChatSockets::message_stored(const store::Message& message, const std::string& origin) {
+void ChatSockets::message(chat::Committed committed) {
   if (!sio_) return;
-  // Serialised once; every socket shares the bytes.
-  auto json = std::make_shared<const std::string>(message_json(message));
-  auto m = std::make_shared<const store::Message>(message);
-  sio_->for_each_in_room("user:" + message.to,
-                         [this, m, json](const std::shared_ptr<socketio::Socket>& s) {
-                           deliver_or_buffer(s, *m, json);
-                         });
-  sio_->for_each_in_room("user:" + message.from,
-                         [this, m, json, origin](const std::shared_ptr<socketio::Socket>& s) {
-                           if (s->id() != origin) deliver_or_buffer(s, *m, json);
-                         });
+  const std::string to = "user:" + committed.message.to;
+  const std::string from = "user:" + committed.message.from;
+  auto item = outgoing(std::move(committed.message));
+  auto deliver_or_hold = [this, item](const std::shared_ptr<socketio::Socket>& s) {
+    SocketState* st = state(s);
+    if (st && st->feed.live(item)) deliver(s, item);
+  };
+  sio_->for_each_in_room(to, deliver_or_hold);
+  sio_->for_each_in_room(from, [deliver_or_hold, origin = std::move(committed.origin)](
+                                   const std::shared_ptr<socketio::Socket>& s) {
+    if (s->id() != origin) deliver_or_hold(s);
+  });
 }
 
-void ChatSockets::messages_read(const store::ReadOutcome& outcome, const std::string& reader_id) {
+void ChatSockets::delivered(const chat::DeliveredReceipt& receipt) {
+  if (!sio_) return;
+  sio_->emit_to_room("user:" + receipt.sender_id,
+                     event_json("message:delivered", [&](JsonWriter& w) {
+                       w.StartObject();
+                       w.Key("messageId");
+                       write_string(w, receipt.message_id);
+                       w.Key("conversationId");
+                       write_string(w, receipt.conversation_id);
+                       w.Key("deliveredAt");
+                       write_string(w, core::to_iso8601(receipt.at));
+                       w.EndObject();
+                     }));
+}
+
+void ChatSockets::read(const store::ReadOutcome& outcome, const std::string& reader_id) {
   if (!sio_) return;
   sio_->emit_to_room("user:" + outcome.peer_id, event_json("message:read", [&](JsonWriter& w) {
                        w.StartObject();
@@ -372,7 +325,7 @@ void ChatSockets::on_disconnect(const std::shared_ptr<socketio::Socket>& socket,
   // Stored first, then told: an observer that reloads the user on
   // user:offline reads this lastSeen. If the user came back meanwhile, the
   // offline event is stale and not sent.
-  store_.set_last_seen(uid, now, [this, uid, now, sid = socket->id()](core::Result<void> r) {
+  delivery_.went_offline(uid, now, [this, uid, now, sid = socket->id()](core::Result<void> r) {
     if (!r) obs::log(obs::Level::warn, "last seen: {}", r.error().detail);
     if (presence_.online(uid)) return;
     broadcast_presence(event_json("user:offline",
@@ -505,7 +458,7 @@ void ChatSockets::on_typing(const std::shared_ptr<socketio::Socket>& socket, soc
   peer.waiting.push_back(typing);
   if (peer.lookup_in_flight) return;  // sent in order when the lookup answers
   peer.lookup_in_flight = true;
-  store_.conversation_between(
+  delivery_.conversation_between(
       st->user.id, *to, [this, socket, to = *to](core::Result<std::optional<std::string>> conv) {
         std::optional<std::string> id = conv ? std::move(*conv) : std::nullopt;
         socket->post([this, socket, to, id = std::move(id)] {

@@ -8,13 +8,17 @@
 //   socket's user.
 // - Rooms: "user:<id>" (all devices of a user), "token:<jti>" (sockets of one
 //   token, for logout), "presence" (every authenticated socket).
-// - Delivery is at-least-once: a message stays pending until a device of
-//   its recipient acks message:received. On connect, the pending messages
-//   are replayed oldest first, a page at a time (the next page once the
-//   previous one is acked), so a backlog never overflows the socket's
-//   bounded queue; live messages arriving meanwhile wait behind the replay
-//   and are deduplicated by seq, so each conversation reaches a device in
-//   seq order.
+// - Delivery is chat::Delivery's: this class is its sink on this node. A
+//   committed message arrives once per node (from the broker's thread), is
+//   encoded once into the message:received event, and that one string is
+//   shared by every socket of its recipient and of its sender's other
+//   devices; each socket only adds its ack id. Acks go back to
+//   chat::Delivery, which coalesces them into cursor advances.
+// - On connect, the pending messages are replayed oldest first, a page at a
+//   time (the next page once most of the previous one is written), so a
+//   backlog never overflows the socket's bounded queue; chat::DeviceFeed
+//   holds live messages behind the replay and keeps each conversation in
+//   seq order on each device.
 // - Presence fan-out: an online/offline change takes one shard lock in
 //   chat::Presence on the I/O thread that caused it, then one publish on the
 //   cluster::Broker's "presence" channel. The broker's thread (never an I/O
@@ -29,13 +33,14 @@
 #include <string>
 
 #include "auth/accounts.hpp"
+#include "chat/delivery.hpp"
+#include "chat/device_feed.hpp"
 #include "chat/messenger.hpp"
 #include "chat/presence.hpp"
 #include "cluster/broker.hpp"
 #include "core/keyed_counter.hpp"
 #include "core/rate_limiter.hpp"
 #include "socketio/server.hpp"
-#include "store/store.hpp"
 
 namespace parley::api {
 
@@ -52,10 +57,10 @@ struct ChatSocketOptions {
   std::size_t replay_page = 100;
 };
 
-class ChatSockets final : public socketio::Application, public chat::MessageEvents {
+class ChatSockets final : public socketio::Application, public chat::DeliverySink {
  public:
   ChatSockets(ChatSocketOptions options, auth::Accounts& accounts, chat::Messenger& messenger,
-              store::Store& store, chat::Presence& presence, core::RateLimiter& typing_limiter,
+              chat::Delivery& delivery, chat::Presence& presence, core::RateLimiter& typing_limiter,
               cluster::Broker& broker);
   ~ChatSockets() override;
 
@@ -73,22 +78,18 @@ class ChatSockets final : public socketio::Application, public chat::MessageEven
   void on_disconnect(const std::shared_ptr<socketio::Socket>& socket,
                      std::string_view reason) override;
 
-  // chat::MessageEvents
-  void message_stored(const store::Message& message, const std::string& origin) override;
-  void messages_read(const store::ReadOutcome& outcome, const std::string& reader_id) override;
+  // chat::DeliverySink (the broker's thread)
+  void message(chat::Committed committed) override;
+  void delivered(const chat::DeliveredReceipt& receipt) override;
+  void read(const store::ReadOutcome& outcome, const std::string& reader_id) override;
 
  private:
   struct SocketState;
   static SocketState* state(const std::shared_ptr<socketio::Socket>& socket);
   std::string token_of(const socketio::Socket& socket) const;
-  void deliver(const std::shared_ptr<socketio::Socket>& socket, const store::Message& m,
-               const std::shared_ptr<const std::string>& json);
-  void replay_one(const std::shared_ptr<socketio::Socket>& socket, const store::Message& m);
-  void finish_replay(const std::shared_ptr<socketio::Socket>& socket,
-                     std::vector<store::Message> last_page);
+  // Socket thread: sends one message:received, asking for the ack.
+  void deliver(const std::shared_ptr<socketio::Socket>& socket, const chat::OutgoingPtr& item);
   void replay_when_drained(const std::shared_ptr<socketio::Socket>& socket);
-  void deliver_or_buffer(const std::shared_ptr<socketio::Socket>& socket, const store::Message& m,
-                         const std::shared_ptr<const std::string>& json);
   void replay(const std::shared_ptr<socketio::Socket>& socket);
   // Socket thread: checks the socket's token again after revalidate_every,
   // and so on while it stays valid.
@@ -103,7 +104,7 @@ class ChatSockets final : public socketio::Application, public chat::MessageEven
   ChatSocketOptions options_;
   auth::Accounts& accounts_;
   chat::Messenger& messenger_;
-  store::Store& store_;
+  chat::Delivery& delivery_;
   chat::Presence& presence_;
   core::RateLimiter& typing_limiter_;
   socketio::Server* sio_ = nullptr;

@@ -17,6 +17,7 @@
 #include "api/protocol_test_app.hpp"
 #include "auth/accounts.hpp"
 #include "auth/password.hpp"
+#include "chat/delivery.hpp"
 #include "chat/directory.hpp"
 #include "chat/messenger.hpp"
 #include "chat/presence.hpp"
@@ -174,8 +175,11 @@ int run() {
   copt.max_sockets_per_user = static_cast<std::size_t>(settings.max_sockets_per_user);
   copt.revalidate_every = std::max(settings.auth_cache, std::chrono::milliseconds(1000));
   cluster::LocalBroker broker;  // one node; a Redis broker would go here
-  api::ChatSockets chat_sockets(copt, accounts, messenger, *db, presence, typing_limiter, broker);
-  messenger.set_events(&chat_sockets);
+  chat::Delivery delivery(*db, broker);
+  messenger.set_events(&delivery);
+  api::ChatSockets chat_sockets(copt, accounts, messenger, delivery, presence, typing_limiter,
+                                broker);
+  delivery.set_sink(&chat_sockets);
 
   api::ApiOptions aopt{
       settings.cookie_name, settings.cookie_secure, PARLEY_VERSION,

@@ -201,9 +201,11 @@ class Store {
   virtual void mark_read(ReadRequest request, Callback<std::optional<ReadOutcome>> done) = 0;
 
   // Moves `user_id`'s delivered cursor in the conversation up to `up_to_seq`
-  // (never down). Returns whether it moved (a receipt mark was written).
+  // (never down). Returns the cursor as it was before: the call moved it
+  // past the seqs in (before, up_to_seq] (a receipt mark was written) when
+  // before < up_to_seq. A user who is no member moves nothing: up_to_seq.
   virtual void mark_delivered(std::string conversation_id, std::string user_id,
-                              std::int64_t up_to_seq, EpochMs at, Callback<bool> done) = 0;
+                              std::int64_t up_to_seq, EpochMs at, Callback<std::int64_t> done) = 0;
   // Messages to `user_id` past their delivered cursor, ordered by
   // (created_at, conversation, seq) (so each conversation in seq order),
   // starting after `after` when given; at most `limit`.

@@ -512,24 +512,36 @@ void SqliteStore::mark_read(ReadRequest request, Callback<std::optional<ReadOutc
 }
 
 void SqliteStore::mark_delivered(std::string conversation_id, std::string user_id,
-                                 std::int64_t up_to_seq, EpochMs at, Callback<bool> done) {
+                                 std::int64_t up_to_seq, EpochMs at, Callback<std::int64_t> done) {
   struct State {
     std::string conversation_id, user_id;
     std::int64_t seq;
     EpochMs at;
-    bool moved = false;
+    std::int64_t before = 0;
   };
   write(
       State{std::move(conversation_id), std::move(user_id), up_to_seq, at},
       [](Connection& db, State& s) -> core::Result<void> {
-        s.moved = false;
+        s.before = s.seq;  // no member: nothing moves
+        auto cur = db.prepare(
+            "SELECT delivered_seq FROM conversation_members "
+            "WHERE conversation_id = ?1 AND user_id = ?2");
+        if (!cur) return core::fail(db_error(db, "prepare delivered cursor"));
+        cur->bind(1, s.conversation_id).bind(2, s.user_id);
+        const int rc = cur->step();
+        if (rc == SQLITE_ROW) {
+          s.before = cur->integer(0);
+        } else if (rc != SQLITE_DONE) {
+          return core::fail(db_error(db, "delivered cursor"));
+        }
+        cur.reset();
+        if (s.before >= s.seq) return {};
         auto st = db.prepare(
             "UPDATE conversation_members SET delivered_seq = ?1 "
-            "WHERE conversation_id = ?2 AND user_id = ?3 AND delivered_seq < ?1");
+            "WHERE conversation_id = ?2 AND user_id = ?3");
         if (!st) return core::fail(db_error(db, "prepare delivered"));
         st->bind(1, s.seq).bind(2, s.conversation_id).bind(3, s.user_id);
         if (st->step() != SQLITE_DONE) return core::fail(db_error(db, "delivered"));
-        if (db.changes() == 0) return {};
         st.reset();
         auto rst = db.prepare(
             "INSERT OR REPLACE INTO receipts (conversation_id, user_id, kind, up_to_seq, at) "
@@ -541,12 +553,11 @@ void SqliteStore::mark_delivered(std::string conversation_id, std::string user_i
             .bind(4, s.seq)
             .bind(5, s.at);
         if (rst->step() != SQLITE_DONE) return core::fail(db_error(db, "receipt"));
-        s.moved = true;
         return {};
       },
       [done = std::move(done)](const core::Error* failure, State& s) {
         if (failure) return done(core::fail(*failure));
-        done(s.moved);
+        done(s.before);
       });
 }
 

@@ -57,7 +57,7 @@ class SqliteStore final : public Store {
                           Callback<std::vector<ConversationSummary>> done) override;
   void mark_read(ReadRequest request, Callback<std::optional<ReadOutcome>> done) override;
   void mark_delivered(std::string conversation_id, std::string user_id, std::int64_t up_to_seq,
-                      EpochMs at, Callback<bool> done) override;
+                      EpochMs at, Callback<std::int64_t> done) override;
   void pending_deliveries(std::string user_id, std::optional<PendingCursor> after,
                           std::size_t limit, Callback<std::vector<Message>> done) override;
   void conversation_between(std::string a, std::string b,

@@ -1,0 +1,105 @@
+#include "chat/delivery.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "chat/event_codec.hpp"
+#include "core/clock.hpp"
+#include "obs/log.hpp"
+
+namespace parley::chat {
+namespace {
+
+constexpr const char* kMessagesChannel = "messages";
+constexpr const char* kReceiptsChannel = "receipts";
+
+}  // namespace
+
+Delivery::Delivery(store::Store& store, cluster::Broker& broker) : store_(store), broker_(broker) {
+  broker_.subscribe(kMessagesChannel, [this](const std::string& payload) {
+    if (!sink_) return;
+    auto c = decode_committed(payload);
+    if (!c) return obs::log(obs::Level::error, "delivery: undecodable message event");
+    sink_->message(std::move(*c));
+  });
+  broker_.subscribe(kReceiptsChannel, [this](const std::string& payload) {
+    if (!sink_) return;
+    const auto kind = event_kind(payload);
+    if (kind == EventKind::delivered) {
+      if (auto d = decode_delivered(payload)) return sink_->delivered(*d);
+    } else if (kind == EventKind::read) {
+      if (auto r = decode_read(payload)) return sink_->read(r->outcome, r->reader_id);
+    }
+    obs::log(obs::Level::error, "delivery: undecodable receipt event");
+  });
+}
+
+Delivery::~Delivery() = default;
+
+void Delivery::message_stored(const store::Message& message, const std::string& origin) {
+  broker_.publish(kMessagesChannel, encode(Committed{message, origin}));
+}
+
+void Delivery::messages_read(const store::ReadOutcome& outcome, const std::string& reader_id) {
+  broker_.publish(kReceiptsChannel, encode(ReadEvent{outcome, reader_id}));
+}
+
+void Delivery::acked(const store::Message& m) {
+  bool now = false;
+  {
+    std::lock_guard lock(acks_mutex_);
+    now = cursors_.add(m);
+  }
+  if (now) flush();
+}
+
+void Delivery::flush() {
+  std::vector<DeliveredCursors::Advance> batch;
+  {
+    std::lock_guard lock(acks_mutex_);
+    batch = cursors_.take();
+  }
+  const core::EpochMs at = core::now_ms();
+  for (auto& a : batch) {
+    auto advance = std::make_shared<DeliveredCursors::Advance>(std::move(a));
+    store_.mark_delivered(
+        advance->conversation_id, advance->user_id, advance->up_to_seq, at,
+        [this, advance, at](core::Result<std::int64_t> before) {
+          if (before) {
+            for (const auto& r : DeliveredCursors::receipts(*advance, *before, at)) {
+              broker_.publish(kReceiptsChannel, encode(r));
+            }
+          } else {
+            // Not stored: the messages stay pending and come again on a connect.
+            obs::log(obs::Level::warn, "delivered cursor: {}", before.error().detail);
+          }
+          bool again = false;
+          {
+            std::lock_guard lock(acks_mutex_);
+            again = cursors_.finished();
+          }
+          if (again) flush();
+        });
+  }
+}
+
+std::size_t Delivery::acks_waiting() const {
+  std::lock_guard lock(acks_mutex_);
+  return cursors_.acks_waiting();
+}
+
+void Delivery::pending(std::string user_id, std::optional<store::PendingCursor> after,
+                       std::size_t limit, store::Callback<std::vector<store::Message>> done) {
+  store_.pending_deliveries(std::move(user_id), std::move(after), limit, std::move(done));
+}
+
+void Delivery::conversation_between(std::string a, std::string b,
+                                    store::Callback<std::optional<std::string>> done) {
+  store_.conversation_between(std::move(a), std::move(b), std::move(done));
+}
+
+void Delivery::went_offline(std::string user_id, core::EpochMs at, store::Callback<void> done) {
+  store_.set_last_seen(std::move(user_id), at, std::move(done));
+}
+
+}  // namespace parley::chat

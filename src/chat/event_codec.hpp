@@ -1,0 +1,37 @@
+// parley::chat event codec: the domain's real-time events as broker
+// payloads (cluster::Broker carries strings between nodes).
+//
+// Each payload is a kind letter then length-prefixed fields ("<len>:<bytes>"),
+// so any text (newlines, NULs) passes unchanged and decoding never scans for
+// delimiters inside a field. Decoding is bounded by the payload: a truncated
+// or malformed payload decodes to nullopt, never past its end.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "store/store.hpp"
+
+namespace parley::chat {
+
+struct Committed;
+struct DeliveredReceipt;  // chat/delivered_cursors.hpp
+
+struct ReadEvent {
+  store::ReadOutcome outcome;
+  std::string reader_id;
+};
+
+std::string encode(const Committed& committed);
+std::string encode(const DeliveredReceipt& receipt);
+std::string encode(const ReadEvent& read);
+
+enum class EventKind : char { committed = 'm', delivered = 'd', read = 'r' };
+std::optional<EventKind> event_kind(std::string_view payload);
+
+std::optional<Committed> decode_committed(std::string_view payload);
+std::optional<DeliveredReceipt> decode_delivered(std::string_view payload);
+std::optional<ReadEvent> decode_read(std::string_view payload);
+
+}  // namespace parley::chat
