@@ -121,11 +121,10 @@ ChatSockets::ChatSockets(ChatSocketOptions options, auth::Accounts& accounts,
     if (!sio_) return;
     const auto nl = payload.find('\n');
     if (nl == std::string::npos) return;
-    auto except = std::make_shared<const std::string>(payload.substr(0, nl));
+    const std::string_view except = std::string_view(payload).substr(0, nl);
     auto json = std::make_shared<const std::string>(payload.substr(nl + 1));
-    sio_->for_each_in_room("presence", [except, json](const std::shared_ptr<socketio::Socket>& s) {
-      if (s->id() != *except) s->emit(*json);
-    });
+    sio_->for_each_in_room(
+        "presence", [json](const std::shared_ptr<socketio::Socket>& s) { s->emit(*json); }, except);
   });
 }
 
@@ -274,10 +273,7 @@ void ChatSockets::message(chat::Committed committed) {
     if (st && st->feed.live(item)) deliver(s, item);
   };
   sio_->for_each_in_room(to, deliver_or_hold);
-  sio_->for_each_in_room(from, [deliver_or_hold, origin = std::move(committed.origin)](
-                                   const std::shared_ptr<socketio::Socket>& s) {
-    if (s->id() != origin) deliver_or_hold(s);
-  });
+  sio_->for_each_in_room(from, deliver_or_hold, committed.origin);
 }
 
 void ChatSockets::delivered(const chat::DeliveredReceipt& receipt) {

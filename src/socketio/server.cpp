@@ -353,8 +353,10 @@ void Server::emit_to_room(const std::string& room, std::string_view array_json) 
 }
 
 void Server::for_each_in_room(const std::string& room,
-                              const std::function<void(const std::shared_ptr<Socket>&)>& fn) {
+                              const std::function<void(const std::shared_ptr<Socket>&)>& fn,
+                              std::string_view except_id) {
   for (auto& socket : members(room)) {
+    if (socket->id() == except_id) continue;  // not even a post
     socket->post([socket, fn] { fn(socket); });
   }
 }

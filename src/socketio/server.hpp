@@ -134,9 +134,11 @@ class Server {
 
   // Any thread. Sends ["event", ...] to every socket in `room`.
   void emit_to_room(const std::string& room, std::string_view array_json);
-  // Any thread. Runs `fn` on the thread of each socket in `room`.
+  // Any thread. Runs `fn` on the thread of each socket in `room`, except the
+  // socket whose id is `except_id`.
   void for_each_in_room(const std::string& room,
-                        const std::function<void(const std::shared_ptr<Socket>&)>& fn);
+                        const std::function<void(const std::shared_ptr<Socket>&)>& fn,
+                        std::string_view except_id = {});
   std::size_t room_size(const std::string& room);
 
   const Options& options() const { return options_; }
