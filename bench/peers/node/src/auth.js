@@ -7,8 +7,12 @@ const config = require('./config');
 const Users = require('./models/users');
 const { ApiError, unauthorized } = require('./errors');
 
+// The secret as a KeyObject, made once: given a string, jsonwebtoken first
+// tries to read it as a PEM public key on every call (an exception each time).
+const secretKey = crypto.createSecretKey(Buffer.from(config.jwtSecret, 'utf8'));
+
 function issueToken(userId) {
-  return jwt.sign({ sub: userId, jti: crypto.randomBytes(12).toString('hex') }, config.jwtSecret, {
+  return jwt.sign({ sub: userId, jti: crypto.randomBytes(12).toString('hex') }, secretKey, {
     algorithm: 'HS256',
     expiresIn: config.jwtLifetimeSeconds,
   });
@@ -43,11 +47,13 @@ function tokenFrom(authorization, cookies) {
 function verifyToken(token) {
   let claims;
   try {
-    claims = jwt.verify(token, config.jwtSecret, { algorithms: ['HS256'], clockTolerance: 5 });
+    claims = jwt.verify(token, secretKey, { algorithms: ['HS256'] });
   } catch {
     throw unauthorized();
   }
-  if (typeof claims.sub !== 'string' || typeof claims.jti !== 'string') throw unauthorized();
+  if (typeof claims.sub !== 'string' || typeof claims.jti !== 'string' || typeof claims.exp !== 'number') {
+    throw unauthorized();
+  }
   const user = Users.findById(claims.sub);
   if (!user || Users.isTokenRevoked(claims.jti)) throw unauthorized();
   return { user, claims };
