@@ -1,6 +1,7 @@
 'use strict';
 // The Express application: security headers, CORS, JSON bodies, the API
 // routes, and JSON errors.
+const { isUtf8 } = require('node:buffer');
 const express = require('express');
 const helmet = require('helmet');
 const cors = require('cors');
@@ -42,7 +43,16 @@ app.use((req, res, next) => {
   }
   next();
 });
-app.use(express.json({ limit: config.bodyLimitBytes, strict: false }));
+app.use(
+  express.json({
+    limit: config.bodyLimitBytes,
+    strict: false,
+    // Invalid UTF-8 is refused like invalid JSON, not decoded to U+FFFD.
+    verify: (req, res, buf) => {
+      if (!isUtf8(buf)) throw Object.assign(new Error('invalid UTF-8'), { type: 'entity.parse.failed' });
+    },
+  }),
+);
 app.use((req, res, next) => {
   if (req.body === undefined) req.body = {};
   else if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
