@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 'use strict';
 // Chat backend: Express + Socket.IO + SQLite (better-sqlite3), one process.
 const http = require('node:http');
