@@ -125,7 +125,11 @@ function attachRealtime(io) {
     socket.emit('users:online', { userIds: [...socketsByUser.keys()] });
 
     // Messages no device of this user has acknowledged yet, oldest first.
-    for (const row of Messages.undeliveredTo(userId, MAX_REPLAY)) deliver(socket, row, messageJSON(row));
+    try {
+      for (const row of Messages.undeliveredTo(userId, MAX_REPLAY)) deliver(socket, row, messageJSON(row));
+    } catch (err) {
+      console.error('reading pending messages failed:', err);
+    }
 
     // The token's expiry ends the socket too.
     const left = claims.exp * 1000 - Date.now();
