@@ -336,24 +336,28 @@ void SessionFsm::drain_ws(Actions& out) {
   if (probe_pongs_ > 0) {
     --probe_pongs_;
     Action& a = out.push(Action::Kind::ws_write);
-    a.data = packet_text(PacketType::pong, "probe");
-    a.binary = false;
+    a.messages.push_back(WsMessage{"probe", static_cast<char>(PacketType::pong), false});
     ws_writing_ = true;
-    writing_bytes_ = a.data.size();
+    writing_bytes_ = a.messages.back().size();
     return;
   }
   if (ws_ == Ws::main && backlog() > 0) {
-    Packet p = std::move(queue_[head_++]);
-    queue_bytes_ -= p.data.size() + 1;
+    // Everything queued goes out in one write (up to kMaxWriteBytes): a
+    // burst for this peer costs one syscall, not one per packet.
+    Action& a = out.push(Action::Kind::ws_write);
+    writing_bytes_ = 0;
+    while (head_ < queue_.size() && (a.messages.empty() || writing_bytes_ < kMaxWriteBytes)) {
+      Packet& p = queue_[head_++];
+      queue_bytes_ -= p.data.size() + 1;
+      WsMessage m{std::move(p.data), p.binary ? '\0' : static_cast<char>(p.type), p.binary};
+      writing_bytes_ += m.size();
+      a.messages.push_back(std::move(m));
+    }
     if (head_ == queue_.size()) {
       queue_.clear();
       head_ = 0;
     }
-    Action& a = out.push(Action::Kind::ws_write);
-    a.binary = p.binary;
-    a.data = p.binary ? std::move(p.data) : encode_text(p);
     ws_writing_ = true;
-    writing_bytes_ = a.data.size();
     return;
   }
   if (ws_closing_) {

@@ -65,6 +65,10 @@ std::string_view error_message(EioError e);
 // is ended with a noop, so that the client can pause polling.
 inline constexpr std::chrono::milliseconds kUpgradeNoopDelay{100};
 
+// One WebSocket write carries the queued packets up to this many bytes (at
+// least one packet, whatever its size).
+inline constexpr std::size_t kMaxWriteBytes = 256 * 1024;
+
 // The two timers a session owns. `heartbeat`: the next ping, then the wait
 // for its pong. `upgrade`: the noop for a GET held during an upgrade, and
 // the lingering of a closed session. Starting a timer replaces its wait.
@@ -116,6 +120,16 @@ using Event = std::variant<event::Open, event::PollGet, event::PollPost, event::
                            event::WsOpen, event::WsFrame, event::WsWritten, event::WsClosed,
                            event::Send, event::Close, event::TimerFired, event::Continue>;
 
+// One WebSocket message to write: for text, the Engine.IO packet type
+// character, then `data`; for binary, `data` alone. The type is kept apart so
+// that the packet's bytes are written as they are, never copied to prefix it.
+struct WsMessage {
+  std::string data;
+  char type = 0;  // text only
+  bool binary = false;
+  std::size_t size() const { return data.size() + (binary ? 0 : 1); }
+};
+
 struct Action {
   enum class Kind {
     // The request being handled (the GET or POST of this event, or the POST
@@ -127,7 +141,7 @@ struct Action {
     // The rest:
     respond_poll,        // the held poll: 200 with the payload `data`
     respond_poll_error,  // the held poll: Engine.IO error `error`, `status`
-    ws_write,            // write `data` as one frame (binary or text); WsWritten follows
+    ws_write,            // write `messages`, in order, in one go; WsWritten follows
     ws_close,            // close the WebSocket (a close frame; nothing is left to write)
     ws_abort,            // close the WebSocket's TCP connection now
     start_timer,         // `timer` fires after `delay`
@@ -141,6 +155,7 @@ struct Action {
   Kind kind = Kind::reply_ok;
   std::string data;
   bool binary = false;
+  std::vector<WsMessage> messages;  // ws_write
   EioError error = EioError::bad_request;
   int status = 400;
   Timer timer = Timer::heartbeat;
@@ -236,7 +251,7 @@ class SessionFsm {
   bool ws_writing_ = false;        // a ws_write is in flight
   bool ws_closing_ = false;        // close the WebSocket once the queue is written
   std::size_t probe_pongs_ = 0;    // "3probe" frames owed to the probe
-  std::size_t writing_bytes_ = 0;  // size of the frame in flight
+  std::size_t writing_bytes_ = 0;  // size of the messages in flight
   bool poll_held_ = false;
   bool waiting_pong_ = false;
   // Packets for the peer, queue_[head_] first. A vector, emptied (and head_

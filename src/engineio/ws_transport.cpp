@@ -2,103 +2,224 @@
 
 #include <utility>  // before Asio (g++ 12)
 
+#include <algorithm>
 #include <chrono>
 
 #include <boost/asio/buffer.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/asio/write.hpp>
 
 namespace parley::engineio {
 
+namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace ws = boost::beast::websocket;
+
+namespace {
+
+// Bytes read per read_some, into a buffer of the I/O thread's.
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+}  // namespace
+
+WsTransport::WsTransport(asio::ip::tcp::socket socket, std::shared_ptr<void> slot)
+    : stream_(std::move(socket)), slot_(std::move(slot)), close_timer_(stream_.get_executor()) {}
+
+asio::ip::tcp::socket& WsTransport::socket() {
+  return beast::get_lowest_layer(stream_).socket();
+}
 
 void WsTransport::start(std::weak_ptr<WsOwner> owner, http::UpgradeRequest req,
                         std::size_t max_payload) {
   owner_ = std::move(owner);
-  stream_.read_message_max(max_payload);
-  stream_.auto_fragment(false);
-  ws::stream_base::timeout t{};
+  reader_ = ws::FrameReader(max_payload);
+  beast::websocket::stream_base::timeout t{};
   t.handshake_timeout = std::chrono::seconds(10);
-  t.idle_timeout = ws::stream_base::none();  // the session's heartbeat watches the peer
+  t.idle_timeout = beast::websocket::stream_base::none();  // the session's heartbeat watches
   t.keep_alive_pings = false;
   stream_.set_option(t);
   req_ = std::move(req);
   stream_.async_accept(req_, [self = shared_from_this()](beast::error_code ec) {
     self->req_ = {};
+    // From here on the socket is ours; the stream's timer must not cut it.
+    beast::get_lowest_layer(self->stream_).expires_never();
     auto to = self->owner_.lock();
-    if (ec || !to) {
+    beast::error_code nb;
+    if (!ec) self->socket().non_blocking(true, nb);  // reads are read_some after a wait
+    if (ec || nb || !to) {
       self->closed_ = true;
+      self->read_ended_ = true;
+      self->close_socket();
       if (to) to->on_ws_closed(*self);
       return;
     }
-    self->do_read();
+    self->read_more();
     to->on_ws_open(*self);
   });
 }
 
 void WsTransport::accept_and_close(http::UpgradeRequest req) {
   req_ = std::move(req);  // kept alive until the handshake completes
+  read_ended_ = true;     // no owner to tell
   stream_.async_accept(req_, [self = shared_from_this()](beast::error_code ec) {
     self->req_ = {};
-    if (!ec) self->close();
+    beast::get_lowest_layer(self->stream_).expires_never();
+    beast::error_code nb;
+    if (!ec) self->socket().non_blocking(true, nb);
+    if (ec || nb) return self->close_socket();
+    self->close();
+    self->read_more();  // for the peer's close frame
   });
 }
 
-void WsTransport::do_read() {
-  stream_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-    auto owner = self->owner_.lock();
-    if (ec || !owner) {
-      // Also after close() or abort(), or a failed write (which closes the
-      // socket): reads stop here, so the owner hears it once.
-      self->closed_ = true;
-      if (owner) owner->on_ws_closed(*self);
-      return;
+void WsTransport::read_more() {
+  // Wait for bytes, then read them into the thread's scratch buffer: an idle
+  // connection holds no read buffer, only a partial frame is ever kept.
+  socket().async_wait(asio::ip::tcp::socket::wait_read,
+                      [self = shared_from_this()](beast::error_code ec) {
+                        if (ec) {
+                          self->close_socket();
+                          return self->end_read();
+                        }
+                        self->on_readable();
+                      });
+}
+
+void WsTransport::on_readable() {
+  thread_local std::string scratch(kReadChunk, '\0');
+  for (;;) {
+    beast::error_code ec;
+    const std::size_t n = socket().read_some(asio::buffer(scratch), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+    if (ec) {
+      close_socket();
+      return end_read();
     }
-    const bool binary = self->stream_.got_binary();
-    const std::string data = beast::buffers_to_string(self->buffer_.data());
-    self->buffer_.consume(self->buffer_.size());
-    if (self->buffer_.capacity() > 16384) self->buffer_.shrink_to_fit();
-    owner->on_ws_frame(*self, data, binary);
-    if (!self->closed_) self->do_read();
-  });
+    std::string_view input(scratch.data(), n);
+    if (!partial_.empty()) {
+      partial_.append(input);
+      input = partial_;
+    }
+    events_.clear();
+    const std::size_t used = reader_.feed(input, events_);
+    std::string rest(input.substr(used));  // an incomplete frame, at most max_payload + a header
+    partial_.swap(rest);
+    if (!dispatch()) return;
+    if (n < scratch.size()) break;  // drained for now
+  }
+  read_more();
 }
 
-void WsTransport::write(std::string frame, bool binary) {
-  if (closed_) return;
-  // The frame in flight is kept here: its bytes must not move until written.
-  current_ = std::move(frame);
-  stream_.binary(binary);
+bool WsTransport::dispatch() {
+  for (auto& e : events_) {
+    switch (e.kind) {
+      case ws::ReadEvent::Kind::message:
+        if (!closed_) {
+          if (auto owner = owner_.lock()) owner->on_ws_frame(*this, e.data, e.binary);
+        }
+        if (!socket().is_open()) return false;  // aborted by the owner
+        break;
+      case ws::ReadEvent::Kind::ping:
+        if (!close_sent_) {
+          ws::append_frame(pending_, ws::Opcode::pong, e.data);
+          flush();
+        }
+        break;
+      case ws::ReadEvent::Kind::pong: break;
+      case ws::ReadEvent::Kind::close:
+      case ws::ReadEvent::Kind::fail:
+        peer_closed_ = true;
+        if (close_sent_) {
+          close_socket();  // the answer to our close: done
+        } else if (e.kind == ws::ReadEvent::Kind::close) {
+          send_close(e.code == ws::kCloseNoStatus ? ws::kCloseNormal : e.code);
+        } else {
+          send_close(e.code);
+        }
+        end_read();
+        return false;
+    }
+  }
+  return true;
+}
+
+void WsTransport::end_read() {
+  if (read_ended_) return;
+  read_ended_ = true;
+  if (auto owner = owner_.lock()) owner->on_ws_closed(*this);
+}
+
+void WsTransport::write(std::vector<WsMessage> messages) {
+  if (closed_ || close_sent_) return;
+  for (const WsMessage& m : messages) {
+    if (m.binary) {
+      ws::append_frame(pending_, ws::Opcode::binary, m.data);
+    } else {
+      pending_.append(ws::server_header(ws::Opcode::text, m.size()).view());
+      pending_.push_back(m.type);
+      pending_.append(m.data);
+    }
+  }
+  owner_in_pending_ = true;
+  flush();
+}
+
+void WsTransport::send_close(std::uint16_t code) {
+  if (close_sent_) return;
+  close_sent_ = true;
+  ws::append_close(pending_, code);
+  flush();
+}
+
+void WsTransport::flush() {
+  if (writing_ || pending_.empty() || !socket().is_open()) return;
+  out_.swap(pending_);
+  pending_.clear();
+  writing_ = true;
+  owner_in_out_ = owner_in_pending_;
+  owner_in_pending_ = false;
   // The write holds its owner: a closed session, forgotten by everyone else,
   // still has the rest of its queue and the close frame to write.
-  stream_.async_write(
-      boost::asio::buffer(current_),
-      [self = shared_from_this(), owner = owner_.lock()](beast::error_code ec, std::size_t) {
-        self->current_ = std::string();
-        if (ec || self->closed_) {
-          self->close_socket();
-          return;
-        }
-        if (owner) owner->on_ws_written(*self);
-      });
+  auto owner = owner_in_out_ ? owner_.lock() : nullptr;
+  asio::async_write(socket(), asio::buffer(out_),
+                    [self = shared_from_this(), owner](beast::error_code ec, std::size_t) {
+                      self->writing_ = false;
+                      self->out_.clear();
+                      // A burst's buffer is not kept for an idle connection.
+                      if (self->out_.capacity() > kReadChunk) std::string().swap(self->out_);
+                      if (ec) return self->close_socket();
+                      const bool tell = self->owner_in_out_ && !self->closed_;
+                      self->owner_in_out_ = false;
+                      if (self->pending_.empty() && self->close_sent_) {
+                        // Our close frame is out. After the peer's, or a broken
+                        // frame, the server closes the connection now; else it
+                        // waits a while for the peer's answer.
+                        if (self->peer_closed_) return self->close_socket();
+                        self->close_timer_.expires_after(kCloseWait);
+                        self->close_timer_.async_wait([self](beast::error_code timer_ec) {
+                          if (!timer_ec) self->close_socket();
+                        });
+                        return;
+                      }
+                      self->flush();
+                      if (tell && owner) owner->on_ws_written(*self);
+                    });
 }
 
 void WsTransport::close() {
   if (closed_) return;
   closed_ = true;
-  beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
-  stream_.async_close(ws::close_code::normal,
-                      [self = shared_from_this()](beast::error_code) { self->close_socket(); });
+  send_close(ws::kCloseNormal);
 }
 
 void WsTransport::abort() {
   closed_ = true;
-  close_socket();  // current_ stays alive until its write completes
+  close_socket();  // out_ stays alive until its write completes
 }
 
 void WsTransport::close_socket() {
   closed_ = true;
+  close_timer_.cancel();
   beast::error_code ignored;
-  beast::get_lowest_layer(stream_).socket().close(ignored);
+  socket().close(ignored);
 }
 
 }  // namespace parley::engineio

@@ -47,6 +47,14 @@ const Action& only(const Actions& actions, Kind kind) {
   return found ? *found : kNone;
 }
 
+// The one WebSocket message of a ws_write, as it goes on the wire.
+std::string one_frame(const Action& a) {
+  EXPECT_EQ(a.messages.size(), 1U);
+  if (a.messages.empty()) return {};
+  const WsMessage& m = a.messages.front();
+  return m.binary ? m.data : std::string(1, m.type) + m.data;
+}
+
 // A polling session after its handshake.
 struct SessionFsmPolling : ::testing::Test {
   SessionFsm fsm{"sid1", small_options()};
@@ -57,7 +65,7 @@ struct SessionFsmPolling : ::testing::Test {
     fsm.resume(event::ProbeStart{});
     fsm.resume(event::WsOpen{});
     const Actions a = fsm.resume(event::WsFrame{"2probe", false});
-    ASSERT_EQ(only(a, Kind::ws_write).data, "3probe");
+    ASSERT_EQ(one_frame(only(a, Kind::ws_write)), "3probe");
     fsm.resume(event::WsWritten{});
   }
 };
@@ -83,7 +91,7 @@ TEST(SessionFsm, PollingHandshakeAnswersTheOpenPacketAndSchedulesThePing) {
   EXPECT_TRUE(fsm.accepts_probe());
 }
 
-TEST(SessionFsm, WebSocketHandshakeWaitsForTheWebSocketThenWritesOneFrameAtATime) {
+TEST(SessionFsm, WebSocketHandshakeWaitsForTheWebSocketThenWritesWhatIsQueuedInOneWrite) {
   SessionFsm fsm("abc", small_options());
   Actions a = fsm.resume(event::Open{true});
   EXPECT_FALSE(has(a, Kind::ws_write));
@@ -92,11 +100,16 @@ TEST(SessionFsm, WebSocketHandshakeWaitsForTheWebSocketThenWritesOneFrameAtATime
   EXPECT_FALSE(fsm.accepts_probe());
   fsm.resume(event::Send{"early", false});
   a = fsm.resume(event::WsOpen{});
-  EXPECT_EQ(only(a, Kind::ws_write).data.substr(0, 27), R"(0{"sid":"abc","upgrades":[])");
-  EXPECT_EQ(fsm.backlog(), 1u);
-  a = fsm.resume(event::WsWritten{});
-  EXPECT_EQ(only(a, Kind::ws_write).data, "4early");
+  const Action& w = only(a, Kind::ws_write);
+  ASSERT_EQ(w.messages.size(), 2U);
+  EXPECT_EQ(w.messages[0].type, '0');
+  EXPECT_EQ(w.messages[0].data.substr(0, 26), R"({"sid":"abc","upgrades":[])");
+  EXPECT_EQ(w.messages[1].type, '4');
+  EXPECT_EQ(w.messages[1].data, "early");
   EXPECT_EQ(fsm.backlog(), 0u);
+  // One write at a time: what is sent meanwhile waits for WsWritten.
+  EXPECT_FALSE(has(fsm.resume(event::Send{"later", false}), Kind::ws_write));
+  EXPECT_EQ(one_frame(only(fsm.resume(event::WsWritten{}), Kind::ws_write)), "4later");
   EXPECT_TRUE(fsm.resume(event::WsWritten{}).empty());
 }
 
@@ -294,7 +307,7 @@ TEST_F(SessionFsmPolling, UpgradeProbeNoopAndSwitch) {
   // The probe is answered on the WebSocket, the held poll with a noop.
   Actions a = fsm.resume(event::WsFrame{"2probe", false});
   ASSERT_EQ(kinds(a), (std::vector{Kind::ws_write, Kind::respond_poll}));
-  EXPECT_EQ(a[0].data, "3probe");
+  EXPECT_EQ(one_frame(a[0]), "3probe");
   EXPECT_EQ(a[1].data, "6");
   fsm.resume(event::WsWritten{});
   // Polling goes on meanwhile; an idle GET is ended with a noop soon.
@@ -319,7 +332,7 @@ TEST_F(SessionFsmPolling, UpgradeProbeNoopAndSwitch) {
   EXPECT_EQ(only(a, Kind::cancel_timer).timer, Timer::upgrade);
   EXPECT_EQ(only(a, Kind::respond_poll_error).error, EioError::bad_request);
   EXPECT_FALSE(has(a, Kind::ws_write));  // nothing queued
-  EXPECT_EQ(only(fsm.resume(event::Send{"d", false}), Kind::ws_write).data, "4d");
+  EXPECT_EQ(one_frame(only(fsm.resume(event::Send{"d", false}), Kind::ws_write)), "4d");
   // The noop timer, had it fired already, answers nothing now.
   EXPECT_TRUE(fsm.resume(event::TimerFired{Timer::upgrade}).empty());
 }
@@ -329,15 +342,18 @@ TEST_F(SessionFsmPolling, UpgradeMovesTheQueueToTheWebSocketInOrder) {
   fsm.resume(event::Send{"b1", false});
   fsm.resume(event::Send{std::string("\x01", 1), true});
   Actions a = fsm.resume(event::WsFrame{"5", false});
+  // The whole queue in one write, in order.
   const Action& w = only(a, Kind::ws_write);
-  EXPECT_EQ(w.data, "4b1");
-  EXPECT_FALSE(w.binary);
+  ASSERT_EQ(w.messages.size(), 2U);
+  EXPECT_EQ(w.messages[0].type, '4');
+  EXPECT_EQ(w.messages[0].data, "b1");
+  EXPECT_FALSE(w.messages[0].binary);
+  EXPECT_EQ(w.messages[1].data, std::string("\x01", 1));
+  EXPECT_TRUE(w.messages[1].binary);
   EXPECT_FALSE(has(a, Kind::respond_poll_error));  // no GET was held
-  fsm.resume(event::Send{"d1", false});
+  fsm.resume(event::Send{"d1", false});            // while the write is in flight
   a = fsm.resume(event::WsWritten{});
-  EXPECT_EQ(only(a, Kind::ws_write).data, std::string("\x01", 1));
-  EXPECT_TRUE(a[0].binary);
-  EXPECT_EQ(only(fsm.resume(event::WsWritten{}), Kind::ws_write).data, "4d1");
+  EXPECT_EQ(one_frame(only(a, Kind::ws_write)), "4d1");
   EXPECT_TRUE(fsm.resume(event::WsWritten{}).empty());
   // Polling is refused from now on.
   EXPECT_EQ(only(fsm.resume(event::PollGet{}), Kind::reply_error).error, EioError::bad_request);
@@ -350,10 +366,10 @@ TEST_F(SessionFsmPolling, UpgradePacketBeforeThePongIsWrittenWaitsForIt) {
   fsm.resume(event::ProbeStart{});
   fsm.resume(event::WsOpen{});
   fsm.resume(event::Send{"q", false});
-  EXPECT_EQ(only(fsm.resume(event::WsFrame{"2probe", false}), Kind::ws_write).data, "3probe");
+  EXPECT_EQ(one_frame(only(fsm.resume(event::WsFrame{"2probe", false}), Kind::ws_write)), "3probe");
   // "5" pipelined behind "2probe": one write in flight, the queue after it.
   EXPECT_FALSE(has(fsm.resume(event::WsFrame{"5", false}), Kind::ws_write));
-  EXPECT_EQ(only(fsm.resume(event::WsWritten{}), Kind::ws_write).data, "4q");
+  EXPECT_EQ(one_frame(only(fsm.resume(event::WsWritten{}), Kind::ws_write)), "4q");
 }
 
 TEST_F(SessionFsmPolling, OtherFramesOnTheProbeAreIgnored) {
@@ -385,8 +401,10 @@ TEST_F(SessionFsmPolling, ClosedMidUpgradeCompletesTheUpgradeThenHearsTheClose) 
   a = fsm.resume(event::WsFrame{"5", false});
   EXPECT_FALSE(fsm.lingering());
   EXPECT_TRUE(has(a, Kind::forget));
-  EXPECT_EQ(only(a, Kind::ws_write).data, "4last");
-  EXPECT_EQ(only(fsm.resume(event::WsWritten{}), Kind::ws_write).data, "1");
+  const Action& w = only(a, Kind::ws_write);  // the last packet and the close, in one write
+  ASSERT_EQ(w.messages.size(), 2U);
+  EXPECT_EQ(w.messages[0].data, "last");
+  EXPECT_EQ(w.messages[1].type, '1');
   EXPECT_EQ(kinds(fsm.resume(event::WsWritten{})), (std::vector{Kind::ws_close}));
   EXPECT_TRUE(fsm.resume(event::WsWritten{}).empty());
   EXPECT_TRUE(fsm.resume(event::WsClosed{}).empty());
@@ -424,7 +442,7 @@ TEST_F(SessionFsmPolling, LingeringMidUpgradeEndsWithTheLastPollWhichClosesThePr
 
 TEST_F(SessionFsmWebSocket, HeartbeatOnTheWebSocket) {
   Actions a = fsm.resume(event::TimerFired{Timer::heartbeat});
-  EXPECT_EQ(only(a, Kind::ws_write).data, "2");
+  EXPECT_EQ(one_frame(only(a, Kind::ws_write)), "2");
   EXPECT_EQ(only(a, Kind::start_timer).delay, 20000ms);
   fsm.resume(event::WsWritten{});
   a = fsm.resume(event::WsFrame{"3", false});
@@ -450,7 +468,7 @@ TEST_F(SessionFsmWebSocket, GracefulCloseWritesWhatIsQueuedFirst) {
   EXPECT_FALSE(has(a, Kind::ws_close));
   EXPECT_TRUE(has(a, Kind::forget));
   EXPECT_FALSE(fsm.lingering());
-  EXPECT_EQ(only(fsm.resume(event::WsWritten{}), Kind::ws_write).data, "4b");
+  EXPECT_EQ(one_frame(only(fsm.resume(event::WsWritten{}), Kind::ws_write)), "4b");
   EXPECT_EQ(kinds(fsm.resume(event::WsWritten{})), (std::vector{Kind::ws_close}));
 }
 
