@@ -393,10 +393,14 @@ void ChatSockets::on_send(const std::shared_ptr<socketio::Socket>& socket, socke
   messenger_.send(
       std::move(req), std::move(type_errors), [socket, ack_id](core::Result<chat::Sent> r) {
         if (!ack_id) return;
-        std::string payload = r ? "[{\"ok\":true,\"message\":" + message_json(r->message) + "}]"
-                                : ack_error(r.error());
-        socket->post(
-            [socket, ack_id, payload = std::move(payload)] { socket->ack(*ack_id, payload); });
+        // Encoded on the socket's thread: the store's thread only hands over.
+        auto result = std::make_shared<core::Result<chat::Sent>>(std::move(r));
+        socket->post([socket, ack_id, result] {
+          const auto& sent = *result;
+          socket->ack(*ack_id,
+                      sent ? "[{\"ok\":true,\"message\":" + message_json(sent->message) + "}]"
+                           : ack_error(sent.error()));
+        });
       });
 }
 

@@ -231,6 +231,9 @@ class SessionImpl final : public Session,
     });
   }
 
+  const void* thread_token() const override { return &inbox_; }
+  void post_to_thread(std::function<void()> fn) override { inbox_.post(std::move(fn)); }
+
   asio::io_context& context() { return ctx_; }
 
   // Session thread, once, after creation: answers the polling handshake.

@@ -59,6 +59,11 @@ class Session {
   // Any thread. Runs `fn` on the session thread (dropped if the session is
   // gone).
   virtual void post(std::function<void()> fn) = 0;
+  // Any thread. Sessions that live on one I/O thread share this token.
+  virtual const void* thread_token() const = 0;
+  // Any thread. Runs `fn` on the session's I/O thread whether or not the
+  // session still lives: one hand-off for work on many sessions of a thread.
+  virtual void post_to_thread(std::function<void()> fn) = 0;
 };
 
 // The layer above, one per session. Called on the session thread.

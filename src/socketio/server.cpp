@@ -341,24 +341,48 @@ std::size_t Server::room_size(const std::string& room) {
   return members(room).size();
 }
 
+void Server::run_per_thread(std::vector<std::shared_ptr<Socket>> sockets,
+                            const std::function<void(const std::shared_ptr<Socket>&)>& fn) {
+  // Few I/O threads: a linear scan groups them.
+  std::vector<std::pair<const void*, std::vector<std::shared_ptr<Socket>>>> groups;
+  for (auto& socket : sockets) {
+    const void* token = socket->session_->thread_token();
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [token](const auto& g) { return g.first == token; });
+    if (it == groups.end()) {
+      groups.emplace_back(token, std::vector<std::shared_ptr<Socket>>{});
+      it = groups.end() - 1;
+    }
+    it->second.push_back(std::move(socket));
+  }
+  for (auto& [token, group] : groups) {
+    auto session = group.front()->session_;
+    session->post_to_thread([group = std::move(group), fn] {
+      for (const auto& socket : group) {
+        if (socket->open()) fn(socket);
+      }
+    });
+  }
+}
+
 void Server::emit_to_room(const std::string& room, std::string_view array_json) {
   auto targets = members(room);
   if (targets.empty()) return;
   // Encoded once; every socket of the room shares the bytes.
   auto packet = std::make_shared<const std::string>(
       encode(PacketType::event, targets.front()->nsp(), std::nullopt, array_json));
-  for (auto& socket : targets) {
-    socket->post([socket, packet] { socket->send_packet(*packet); });
-  }
+  run_per_thread(std::move(targets),
+                 [packet](const std::shared_ptr<Socket>& socket) { socket->send_packet(*packet); });
 }
 
 void Server::for_each_in_room(const std::string& room,
                               const std::function<void(const std::shared_ptr<Socket>&)>& fn,
                               std::string_view except_id) {
-  for (auto& socket : members(room)) {
-    if (socket->id() == except_id) continue;  // not even a post
-    socket->post([socket, fn] { fn(socket); });
+  auto targets = members(room);
+  if (!except_id.empty()) {
+    std::erase_if(targets, [except_id](const auto& s) { return s->id() == except_id; });
   }
+  if (!targets.empty()) run_per_thread(std::move(targets), fn);
 }
 
 }  // namespace parley::socketio
