@@ -72,6 +72,26 @@ std::string event_json(const char* event, Body body) {
   return take(buf);
 }
 
+std::string user_online_json(const std::string& uid) {
+  return event_json("user:online", [&](JsonWriter& w) {
+    w.StartObject();
+    w.Key("userId");
+    write_string(w, uid);
+    w.EndObject();
+  });
+}
+
+std::string users_online_json(const std::vector<std::string>& online) {
+  return event_json("users:online", [&](JsonWriter& w) {
+    w.StartObject();
+    w.Key("userIds");
+    w.StartArray();
+    for (const auto& u : online) write_string(w, u);
+    w.EndArray();
+    w.EndObject();
+  });
+}
+
 // The message:received event, encoded once per message for every socket.
 chat::OutgoingPtr outgoing(store::Message m) {
   std::string event = "[\"message:received\",{\"message\":" + message_json(m) + "}]";
@@ -107,24 +127,39 @@ std::string ack_error(const core::Error& e) {
 
 ChatSockets::ChatSockets(ChatSocketOptions options, auth::Accounts& accounts,
                          chat::Messenger& messenger, chat::Delivery& delivery,
-                         chat::Presence& presence, core::RateLimiter& typing_limiter,
-                         cluster::Broker& broker)
+                         chat::Directory& directory, chat::Presence& presence,
+                         core::RateLimiter& typing_limiter, cluster::Broker& broker)
     : options_(std::move(options)),
       accounts_(accounts),
       messenger_(messenger),
       delivery_(delivery),
+      directory_(directory),
       presence_(presence),
       typing_limiter_(typing_limiter),
       broker_(broker) {
-  // "<socket id to skip>\n<event JSON>", from this node or another.
+  // See broadcast_presence(); from this node or another.
   broker_.subscribe(kPresenceChannel, [this](const std::string& payload) {
     if (!sio_) return;
-    const auto nl = payload.find('\n');
-    if (nl == std::string::npos) return;
-    const std::string_view except = std::string_view(payload).substr(0, nl);
-    auto json = std::make_shared<const std::string>(payload.substr(nl + 1));
-    sio_->for_each_in_room(
-        "presence", [json](const std::shared_ptr<socketio::Socket>& s) { s->emit(*json); }, except);
+    const std::string_view p(payload);
+    const auto nl1 = p.find('\n');
+    const auto nl2 = nl1 == std::string_view::npos ? nl1 : p.find('\n', nl1 + 1);
+    if (nl2 == std::string_view::npos) return;
+    const std::string_view except = p.substr(0, nl1);
+    std::string_view audience = p.substr(nl1 + 1, nl2 - nl1 - 1);
+    const std::string_view event = p.substr(nl2 + 1);
+    if (audience == "*") {
+      auto json = std::make_shared<const std::string>(event);
+      sio_->for_each_in_room(
+          "presence", [json](const std::shared_ptr<socketio::Socket>& s) { s->emit(*json); },
+          except);
+      return;
+    }
+    while (!audience.empty()) {
+      const auto comma = audience.find(',');
+      const std::string_view id = audience.substr(0, comma);
+      sio_->emit_to_room("user:" + std::string(id), event);
+      audience = comma == std::string_view::npos ? std::string_view() : audience.substr(comma + 1);
+    }
   });
 }
 
@@ -172,29 +207,10 @@ void ChatSockets::authorize(const std::shared_ptr<socketio::Socket>& socket,
 
 void ChatSockets::on_connect(const std::shared_ptr<socketio::Socket>& socket) {
   SocketState* st = state(socket);
-  const std::string& uid = st->user.id;
+  const std::string uid = st->user.id;
   socket->join("user:" + uid);
   socket->join("token:" + st->claims.jti);
-  if (presence_.connect(uid)) {
-    broadcast_presence(event_json("user:online",
-                                  [&](JsonWriter& w) {
-                                    w.StartObject();
-                                    w.Key("userId");
-                                    write_string(w, uid);
-                                    w.EndObject();
-                                  }),
-                       socket->id());
-  }
-  socket->join("presence");
-  const auto online = presence_.online_users();
-  socket->emit(event_json("users:online", [&](JsonWriter& w) {
-    w.StartObject();
-    w.Key("userIds");
-    w.StartArray();
-    for (const auto& u : online) write_string(w, u);
-    w.EndArray();
-    w.EndObject();
-  }));
+  const bool came_online = presence_.connect(uid);
   // The token's expiry ends the socket too.
   const auto left =
       std::chrono::seconds(st->claims.exp) -
@@ -205,7 +221,33 @@ void ChatSockets::on_connect(const std::shared_ptr<socketio::Socket>& socket) {
         if (auto s = weak.lock()) s->disconnect();
       });
   revalidate_later(socket);
-  replay(socket);
+  if (!options_.presence_contacts_only) {
+    if (came_online) broadcast_presence(user_online_json(uid), socket->id(), nullptr);
+    socket->join("presence");
+    socket->emit(users_online_json(presence_.online_users()));
+    return replay(socket);
+  }
+  // PRESENCE_SCOPE=contacts: users:online stays the socket's first event,
+  // so the replay waits for the contacts.
+  directory_.contacts(uid,
+                      [this, socket, uid, came_online](core::Result<std::vector<std::string>> r) {
+                        if (!r) obs::log(obs::Level::warn, "contacts: {}", r.error().detail);
+                        auto contacts = std::make_shared<const std::vector<std::string>>(
+                            r ? std::move(*r) : std::vector<std::string>{});
+                        socket->post([this, socket, uid, came_online, contacts] {
+                          if (!socket->connected()) return;
+                          std::vector<std::string> online;
+                          for (const auto& c : *contacts) {
+                            if (presence_.online(c)) online.push_back(c);
+                          }
+                          socket->emit(users_online_json(online));
+                          // Not if the user left again meanwhile (their offline event may be out).
+                          if (came_online && presence_.online(uid)) {
+                            broadcast_presence(user_online_json(uid), socket->id(), contacts.get());
+                          }
+                          replay(socket);
+                        });
+                      });
 }
 
 void ChatSockets::replay(const std::shared_ptr<socketio::Socket>& socket) {
@@ -308,8 +350,23 @@ void ChatSockets::read(const store::ReadOutcome& outcome, const std::string& rea
 }
 
 void ChatSockets::broadcast_presence(const std::string& array_json,
-                                     const std::string& except_socket) {
-  broker_.publish(kPresenceChannel, except_socket + "\n" + array_json);
+                                     const std::string& except_socket,
+                                     const std::vector<std::string>* audience) {
+  // "<socket to skip>\n<audience>\n<event>": the audience is "*" (every
+  // connected user) or the ids of the users to tell, comma-separated.
+  std::string payload = except_socket + "\n";
+  if (!audience) {
+    payload += "*";
+  } else {
+    if (audience->empty()) return;
+    for (const auto& id : *audience) {
+      if (&id != &audience->front()) payload += ",";
+      payload += id;
+    }
+  }
+  payload += "\n";
+  payload += array_json;
+  broker_.publish(kPresenceChannel, std::move(payload));
 }
 
 void ChatSockets::on_disconnect(const std::shared_ptr<socketio::Socket>& socket, std::string_view) {
@@ -324,16 +381,21 @@ void ChatSockets::on_disconnect(const std::shared_ptr<socketio::Socket>& socket,
   delivery_.went_offline(uid, now, [this, uid, now, sid = socket->id()](core::Result<void> r) {
     if (!r) obs::log(obs::Level::warn, "last seen: {}", r.error().detail);
     if (presence_.online(uid)) return;
-    broadcast_presence(event_json("user:offline",
-                                  [&](JsonWriter& w) {
-                                    w.StartObject();
-                                    w.Key("userId");
-                                    write_string(w, uid);
-                                    w.Key("lastSeen");
-                                    write_string(w, core::to_iso8601(now));
-                                    w.EndObject();
-                                  }),
-                       sid);
+    std::string event = event_json("user:offline", [&](JsonWriter& w) {
+      w.StartObject();
+      w.Key("userId");
+      write_string(w, uid);
+      w.Key("lastSeen");
+      write_string(w, core::to_iso8601(now));
+      w.EndObject();
+    });
+    if (!options_.presence_contacts_only) return broadcast_presence(event, sid, nullptr);
+    directory_.contacts(uid, [this, uid, sid, event = std::move(event)](
+                                 core::Result<std::vector<std::string>> contacts) {
+      if (!contacts) return obs::log(obs::Level::warn, "contacts: {}", contacts.error().detail);
+      if (presence_.online(uid)) return;
+      broadcast_presence(event, sid, &*contacts);
+    });
   });
 }
 

@@ -25,7 +25,10 @@
 //   thread) does the broadcast, posting the once-encoded event to each
 //   socket's own thread (socketio::Server::for_each_in_room). So the cost
 //   per connected user is never paid on the causing I/O thread, and with a
-//   multi-node broker the same events arrive from the other nodes.
+//   multi-node broker the same events arrive from the other nodes. With
+//   PRESENCE_SCOPE=contacts the event names its audience (the users who
+//   share a conversation with the user, read from the store at the change)
+//   and reaches only their sockets.
 #pragma once
 
 #include <chrono>
@@ -35,6 +38,7 @@
 #include "auth/accounts.hpp"
 #include "chat/delivery.hpp"
 #include "chat/device_feed.hpp"
+#include "chat/directory.hpp"
 #include "chat/messenger.hpp"
 #include "chat/presence.hpp"
 #include "cluster/broker.hpp"
@@ -55,13 +59,16 @@ struct ChatSocketOptions {
   // Pending messages are replayed this many at a time; the next page goes
   // out once this one is acked (or its acks time out).
   std::size_t replay_page = 100;
+  // PRESENCE_SCOPE=contacts: presence reaches only users who share a
+  // conversation, and users:online lists only them.
+  bool presence_contacts_only = false;
 };
 
 class ChatSockets final : public socketio::Application, public chat::DeliverySink {
  public:
   ChatSockets(ChatSocketOptions options, auth::Accounts& accounts, chat::Messenger& messenger,
-              chat::Delivery& delivery, chat::Presence& presence, core::RateLimiter& typing_limiter,
-              cluster::Broker& broker);
+              chat::Delivery& delivery, chat::Directory& directory, chat::Presence& presence,
+              core::RateLimiter& typing_limiter, cluster::Broker& broker);
   ~ChatSockets() override;
 
   // Start-up: the socket server this application runs in.
@@ -94,7 +101,9 @@ class ChatSockets final : public socketio::Application, public chat::DeliverySin
   // Socket thread: checks the socket's token again after revalidate_every,
   // and so on while it stays valid.
   void revalidate_later(const std::shared_ptr<socketio::Socket>& socket);
-  void broadcast_presence(const std::string& array_json, const std::string& except_socket);
+  // To every connected user (`audience` null) or to the users listed.
+  void broadcast_presence(const std::string& array_json, const std::string& except_socket,
+                          const std::vector<std::string>* audience);
   void on_send(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
   void on_read(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
   void on_typing(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
@@ -105,6 +114,7 @@ class ChatSockets final : public socketio::Application, public chat::DeliverySin
   auth::Accounts& accounts_;
   chat::Messenger& messenger_;
   chat::Delivery& delivery_;
+  chat::Directory& directory_;
   chat::Presence& presence_;
   core::RateLimiter& typing_limiter_;
   socketio::Server* sio_ = nullptr;

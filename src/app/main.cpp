@@ -174,11 +174,12 @@ int run() {
   copt.cookie_name = settings.cookie_name;
   copt.max_sockets_per_user = static_cast<std::size_t>(settings.max_sockets_per_user);
   copt.revalidate_every = std::max(settings.auth_cache, std::chrono::milliseconds(1000));
+  copt.presence_contacts_only = settings.presence_contacts_only;
   cluster::LocalBroker broker;  // one node; a Redis broker would go here
   chat::Delivery delivery(*db, broker);
   messenger.set_events(&delivery);
-  api::ChatSockets chat_sockets(copt, accounts, messenger, delivery, presence, typing_limiter,
-                                broker);
+  api::ChatSockets chat_sockets(copt, accounts, messenger, delivery, directory, presence,
+                                typing_limiter, broker);
   delivery.set_sink(&chat_sockets);
 
   api::ApiOptions aopt{

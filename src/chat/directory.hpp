@@ -31,8 +31,16 @@ class Directory {
   static constexpr std::size_t kMaxLimit = 200;
   Directory(store::Store& store, const Presence& presence) : store_(store), presence_(presence) {}
 
+  // How many contacts a user's presence reaches with PRESENCE_SCOPE=contacts.
+  static constexpr std::size_t kMaxContacts = 10000;
+
   // `done` runs on a store thread.
   void list(UserListQuery query, std::function<void(core::Result<std::vector<ListedUser>>)> done);
+  // The users who share a conversation with `user_id` (at most kMaxContacts).
+  void contacts(std::string user_id,
+                std::function<void(core::Result<std::vector<std::string>>)> done) {
+    store_.contacts(std::move(user_id), kMaxContacts, std::move(done));
+  }
 
  private:
   store::Store& store_;

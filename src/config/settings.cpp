@@ -278,6 +278,13 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
                     parse_int(env, "RATE_LIMIT_MESSAGES_BURST", 50, 1, 1000000));
   PARLEY_TRY_ASSIGN(s.rate_limit_disabled, parse_bool(env, "RATE_LIMIT_DISABLED", false));
   PARLEY_TRY_ASSIGN(s.max_sockets_per_user, parse_int(env, "MAX_SOCKETS_PER_USER", 10, 1, 100000));
+  if (const auto* v = find(env, "PRESENCE_SCOPE")) {
+    const std::string t = trim(*v);
+    if (t != "all" && t != "contacts") {
+      return Fail(fmt::format("PRESENCE_SCOPE must be all or contacts (got \"{}\")", *v));
+    }
+    s.presence_contacts_only = t == "contacts";
+  }
   PARLEY_TRY_ASSIGN(s.max_connections_per_ip,
                     parse_int(env, "MAX_CONNECTIONS_PER_IP", 1000, 1, 10000000));
   PARLEY_TRY_ASSIGN(s.max_connections, parse_int(env, "MAX_CONNECTIONS", 20000, 1, 10000000));

@@ -77,6 +77,10 @@ struct Settings {
   int rate_limit_messages_burst = 50;
   bool rate_limit_disabled = false;
   int max_sockets_per_user = 10;
+  // Who hears a user's presence (user:online, user:offline, users:online):
+  // every connected user ("all", the contract's behaviour), or only users
+  // who share a conversation with them ("contacts").
+  bool presence_contacts_only = false;
   int max_connections_per_ip = 1000;
   int max_connections = 20000;  // all clients together
   // Whether MAX_CONNECTIONS was given: if not, it is lowered to fit the open

@@ -211,6 +211,10 @@ class Store {
   // starting after `after` when given; at most `limit`.
   virtual void pending_deliveries(std::string user_id, std::optional<PendingCursor> after,
                                   std::size_t limit, Callback<std::vector<Message>> done) = 0;
+  // The users who share a conversation with `user_id` (at most `limit`, in
+  // no particular order).
+  virtual void contacts(std::string user_id, std::size_t limit,
+                        Callback<std::vector<std::string>> done) = 0;
   // The direct conversation of a pair, if they have one.
   virtual void conversation_between(std::string a, std::string b,
                                     Callback<std::optional<std::string>> done) = 0;

@@ -164,6 +164,9 @@ TEST(LoadSettings, OtherIntegerBounds) {
 TEST(LoadSettings, SqliteSynchronousValues) {
   EXPECT_EQ(load_ok({{"SQLITE_SYNCHRONOUS", "extra"}}).sqlite_synchronous, "extra");
   EXPECT_EQ(load_ok({{"SQLITE_SYNCHRONOUS", "full"}}).sqlite_synchronous, "full");
+  EXPECT_FALSE(load_ok({}).presence_contacts_only);
+  EXPECT_FALSE(load_ok({{"PRESENCE_SCOPE", "all"}}).presence_contacts_only);
+  EXPECT_TRUE(load_ok({{"PRESENCE_SCOPE", "contacts"}}).presence_contacts_only);
   EXPECT_TRUE(contains(load_error({{"SQLITE_SYNCHRONOUS", "off"}}), "SQLITE_SYNCHRONOUS"));
 }
 

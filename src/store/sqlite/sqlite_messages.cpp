@@ -594,6 +594,25 @@ void SqliteStore::pending_deliveries(std::string user_id, std::optional<PendingC
   });
 }
 
+void SqliteStore::contacts(std::string user_id, std::size_t limit,
+                           Callback<std::vector<std::string>> done) {
+  read([user_id = std::move(user_id), limit, done = std::move(done)](Connection* conn) {
+    if (!conn) return done(core::fail(closed_error()));
+    Connection& db = *conn;
+    auto st = db.prepare(
+        "SELECT DISTINCT other.user_id FROM conversation_members me "
+        "JOIN conversation_members other ON other.conversation_id = me.conversation_id "
+        "WHERE me.user_id = ?1 AND other.user_id != ?1 LIMIT ?2");
+    if (!st) return done(core::fail(db_error(db, "prepare contacts")));
+    st->bind(1, user_id).bind(2, static_cast<std::int64_t>(limit));
+    std::vector<std::string> out;
+    int rc = SQLITE_ROW;
+    while ((rc = st->step()) == SQLITE_ROW) out.push_back(st->text(0));
+    if (rc != SQLITE_DONE) return done(core::fail(db_error(db, "contacts")));
+    done(std::move(out));
+  });
+}
+
 void SqliteStore::conversation_between(std::string a, std::string b,
                                        Callback<std::optional<std::string>> done) {
   read([key = direct_key(a, b), done = std::move(done)](Connection* conn) {
