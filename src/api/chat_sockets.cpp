@@ -236,7 +236,7 @@ void ChatSockets::on_connect(const std::shared_ptr<socketio::Socket>& socket) {
                             r ? std::move(*r) : std::vector<std::string>{});
                         socket->post([this, socket, uid, came_online, contacts] {
                           if (!socket->connected()) return;
-                          std::vector<std::string> online;
+                          std::vector<std::string> online{uid};  // the user too, as in the contract
                           for (const auto& c : *contacts) {
                             if (presence_.online(c)) online.push_back(c);
                           }

@@ -1,6 +1,6 @@
 // PRESENCE_SCOPE=contacts: a user's presence reaches only the users who share
-// a conversation with them. users:online lists only online contacts (and is
-// still the socket's first event); user:online / user:offline reach contacts
+// a conversation with them. users:online lists the user and their online
+// contacts only (and is still the socket's first event); user:online / user:offline reach contacts
 // and no one else. Absence is checked behind a barrier on the same path: a
 // contact of the observer changes presence after the event that must not
 // arrive, and presence events reach a socket in the order they happened.
@@ -28,12 +28,12 @@ test('PRESENCE_SCOPE=contacts: presence reaches contacts only; users:online list
     await talk(srv.url, c, d);  // C and D are contacts; C knows neither A nor B
 
     const cc = await connect(srv.url, c, { label: 'C' });
-    assert.deepEqual(await onlineSnapshot(cc), [], 'no contact of C is online');
+    assert.deepEqual(await onlineSnapshot(cc), [c.user._id], 'no contact of C is online: C alone');
     const ca = await connect(srv.url, a, { label: 'A' });
-    assert.deepEqual(await onlineSnapshot(ca), [], 'C is online but no contact of A');
+    assert.deepEqual(await onlineSnapshot(ca), [a.user._id], 'C is online but no contact of A');
     assert.equal(ca.events[0].event, 'users:online', 'users:online is the first event');
     const cb = await connect(srv.url, b, { label: 'B' });
-    assert.deepEqual(await onlineSnapshot(cb), [a.user._id], 'B sees its contact A only');
+    assert.deepEqual(await onlineSnapshot(cb), [b.user._id, a.user._id], 'B sees itself and its contact A');
     // B has A's message pending: its replay waits behind users:online.
     await cb.waitEvent('message:received');
     assert.equal(cb.events[0].event, 'users:online', 'users:online before the replay');
@@ -42,7 +42,7 @@ test('PRESENCE_SCOPE=contacts: presence reaches contacts only; users:online list
 
     // Barrier: C's contact D comes online after A and B did.
     const cd = await connect(srv.url, d, { label: 'D' });
-    assert.deepEqual(await onlineSnapshot(cd), [c.user._id]);
+    assert.deepEqual(await onlineSnapshot(cd), [d.user._id, c.user._id]);
     await cc.waitEvent('user:online', (p) => p.userId === d.user._id);
     assert.deepEqual(cc.all('user:online').map((e) => e.args[0].userId), [d.user._id],
       'C heard of its contact D and of no one else');
