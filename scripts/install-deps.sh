@@ -11,7 +11,7 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config ccache
   libboost-dev libssl-dev libsqlite3-dev libcrypt-dev
   libspdlog-dev libfmt-dev rapidjson-dev libexpected-dev
-  libpq-dev libhiredis-dev
+  libpq-dev libhiredis-dev libjemalloc-dev
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev nodejs npm sqlite3 strace wrk

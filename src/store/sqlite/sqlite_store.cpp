@@ -44,6 +44,7 @@ tl::expected<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(
     store->idle_readers_.push_back(std::move(conn));
   }
   store->read_pool_ = std::make_unique<core::ThreadPool>("db-read", store->idle_readers_.size());
+  store->completions_ = std::make_unique<core::ThreadPool>("db-done", 1);
   store->writer_ = std::thread([s = store.get()] {
     pthread_setname_np(pthread_self(), "db-write");
     s->writer_loop();
@@ -63,6 +64,7 @@ void SqliteStore::close() {
   }
   write_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  if (completions_) completions_->stop();  // the last batches' callbacks run
   if (read_pool_) read_pool_->stop();
   std::lock_guard lock(write_mutex_);
   closed_ = true;
@@ -153,8 +155,18 @@ core::Result<void> SqliteStore::run_transaction(std::vector<std::unique_ptr<Writ
   if (ops.size() > stats_.largest_batch.load(std::memory_order_relaxed)) {
     stats_.largest_batch.store(ops.size(), std::memory_order_relaxed);
   }
-  for (auto& op : ops) op->finish(nullptr);
+  complete(std::move(ops), std::nullopt);
+  ops.clear();
   return {};
+}
+
+void SqliteStore::complete(std::vector<std::unique_ptr<WriteOp>> ops,
+                           std::optional<core::Error> failure) {
+  // One hand-off per batch; one completion thread keeps the commit order.
+  auto done = std::make_shared<std::vector<std::unique_ptr<WriteOp>>>(std::move(ops));
+  completions_->post([done, failure = std::move(failure)] {
+    for (auto& op : *done) op->finish(failure ? &*failure : nullptr);
+  });
 }
 
 void SqliteStore::commit_batch(std::vector<std::unique_ptr<WriteOp>>& batch) {
@@ -162,14 +174,15 @@ void SqliteStore::commit_batch(std::vector<std::unique_ptr<WriteOp>>& batch) {
   if (batch.size() == 1) {
     // Alone and failed: report it.
     auto r = run_transaction(batch);
-    if (!r) batch.front()->finish(&r.error());
+    if (!r) complete(std::move(batch), r.error());
     return;
   }
   // One write failed the batch: retry each alone so the others still land.
-  std::vector<std::unique_ptr<WriteOp>> single(1);
+  std::vector<std::unique_ptr<WriteOp>> single;
   for (auto& op : batch) {
-    single[0] = std::move(op);
-    if (auto r = run_transaction(single); !r) single[0]->finish(&r.error());
+    single.clear();
+    single.push_back(std::move(op));
+    if (auto r = run_transaction(single); !r) complete(std::move(single), r.error());
   }
 }
 

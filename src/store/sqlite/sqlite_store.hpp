@@ -4,7 +4,8 @@
 // - One writer thread owns the only write connection. Writes are queued
 //   (one lock per push); the writer drains everything queued into one
 //   transaction, commits once (one fsync for the batch: group commit), then
-//   runs the callbacks. Under light load a single write commits at once;
+//   hands the batch to the completion thread, which runs the callbacks in
+//   commit order. Under light load a single write commits at once;
 //   under a burst the batch grows by itself, up to kMaxBatch.
 // - Reads run on `readers` threads, each job borrowing one of `readers` WAL
 //   read connections (query_only), so reads never wait behind the writer.
@@ -17,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -96,8 +98,10 @@ class SqliteStore final : public Store {
   void read(ReadOp op);
   void writer_loop();
   void commit_batch(std::vector<std::unique_ptr<WriteOp>>& batch);
-  // Runs `ops` in one transaction; on success finishes them all.
+  // Runs `ops` in one transaction; on success hands them all to complete().
   core::Result<void> run_transaction(std::vector<std::unique_ptr<WriteOp>>& ops);
+  // Finishes `ops` (with `failure`, if any) on the completion thread.
+  void complete(std::vector<std::unique_ptr<WriteOp>> ops, std::optional<core::Error> failure);
 
   static constexpr std::size_t kMaxBatch = 4096;
 
@@ -140,6 +144,10 @@ class SqliteStore final : public Store {
   std::mutex readers_mutex_;  // guards idle_readers_
   std::vector<std::unique_ptr<Connection>> idle_readers_;
   std::unique_ptr<core::ThreadPool> read_pool_;
+  // Runs the callbacks of committed batches, so that the writer thread does
+  // SQL and nothing else (the fan-out and acks that follow a commit cost
+  // more than its inserts).
+  std::unique_ptr<core::ThreadPool> completions_;
   bool closed_ = false;
 };
 
