@@ -21,30 +21,42 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 }  // namespace
 
 WsTransport::WsTransport(asio::ip::tcp::socket socket, std::shared_ptr<void> slot)
-    : stream_(std::move(socket)), slot_(std::move(slot)), close_timer_(stream_.get_executor()) {}
+    : socket_(socket.get_executor()), slot_(std::move(slot)), close_timer_(socket.get_executor()) {
+  handshake_ = std::make_unique<HandshakeStream>(std::move(socket));
+}
 
 asio::ip::tcp::socket& WsTransport::socket() {
-  return beast::get_lowest_layer(stream_).socket();
+  return socket_;
+}
+
+void WsTransport::accept(std::function<void(bool ok)> then) {
+  beast::websocket::stream_base::timeout t{};
+  t.handshake_timeout = std::chrono::seconds(10);
+  t.idle_timeout = beast::websocket::stream_base::none();  // the session's heartbeat watches
+  t.keep_alive_pings = false;
+  handshake_->set_option(t);
+  handshake_->async_accept(
+      req_, [self = shared_from_this(), then = std::move(then)](beast::error_code ec) {
+        self->req_ = {};
+        self->socket_ = std::move(beast::get_lowest_layer(*self->handshake_).socket());
+        // Released once this handler has returned: the stream is still on
+        // the call stack here.
+        asio::post(self->socket_.get_executor(), [self] { self->handshake_.reset(); });
+        beast::error_code nb;
+        // Reads are read_some after a wait: the socket must not block.
+        if (!ec) self->socket_.non_blocking(true, nb);
+        then(!ec && !nb);
+      });
 }
 
 void WsTransport::start(std::weak_ptr<WsOwner> owner, http::UpgradeRequest req,
                         std::size_t max_payload) {
   owner_ = std::move(owner);
   reader_ = ws::FrameReader(max_payload);
-  beast::websocket::stream_base::timeout t{};
-  t.handshake_timeout = std::chrono::seconds(10);
-  t.idle_timeout = beast::websocket::stream_base::none();  // the session's heartbeat watches
-  t.keep_alive_pings = false;
-  stream_.set_option(t);
   req_ = std::move(req);
-  stream_.async_accept(req_, [self = shared_from_this()](beast::error_code ec) {
-    self->req_ = {};
-    // From here on the socket is ours; the stream's timer must not cut it.
-    beast::get_lowest_layer(self->stream_).expires_never();
+  accept([self = shared_from_this()](bool ok) {
     auto to = self->owner_.lock();
-    beast::error_code nb;
-    if (!ec) self->socket().non_blocking(true, nb);  // reads are read_some after a wait
-    if (ec || nb || !to) {
+    if (!ok || !to) {
       self->closed_ = true;
       self->read_ended_ = true;
       self->close_socket();
@@ -59,12 +71,8 @@ void WsTransport::start(std::weak_ptr<WsOwner> owner, http::UpgradeRequest req,
 void WsTransport::accept_and_close(http::UpgradeRequest req) {
   req_ = std::move(req);  // kept alive until the handshake completes
   read_ended_ = true;     // no owner to tell
-  stream_.async_accept(req_, [self = shared_from_this()](beast::error_code ec) {
-    self->req_ = {};
-    beast::get_lowest_layer(self->stream_).expires_never();
-    beast::error_code nb;
-    if (!ec) self->socket().non_blocking(true, nb);
-    if (ec || nb) return self->close_socket();
+  accept([self = shared_from_this()](bool ok) {
+    if (!ok) return self->close_socket();
     self->close();
     self->read_more();  // for the peer's close frame
   });

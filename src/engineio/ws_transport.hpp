@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -92,7 +93,14 @@ class WsTransport : public std::enable_shared_from_this<WsTransport> {
   void flush();
   void close_socket();
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> stream_;  // the handshake
+  using HandshakeStream = boost::beast::websocket::stream<boost::beast::tcp_stream>;
+  // Accepts the handshake on the socket, which it then hands over (the
+  // stream's buffers and timer are released: an idle WebSocket keeps only
+  // the socket).
+  void accept(std::function<void(bool ok)> then);
+
+  std::unique_ptr<HandshakeStream> handshake_;
+  boost::asio::ip::tcp::socket socket_;
   std::shared_ptr<void> slot_;  // the connection's place under MAX_CONNECTIONS
   http::UpgradeRequest req_;    // the upgrade request, until the handshake is done
   std::weak_ptr<WsOwner> owner_;
