@@ -22,7 +22,7 @@ constexpr std::uint64_t kBodyLimit = 64U << 20;
 }  // namespace
 
 struct HttpClient::Impl {
-  Impl(asio::io_context& io, const ServerTarget& t, std::optional<asio::ip::address> s)
+  Impl(asio::io_context& io, const ServerTarget& t, const std::optional<asio::ip::address>& s)
       : socket(io), target(t), source(s) {}
 
   void start() {
@@ -100,7 +100,7 @@ struct HttpClient::Impl {
 };
 
 HttpClient::HttpClient(asio::io_context& io, const ServerTarget& target,
-                       std::optional<asio::ip::address> source)
+                       const std::optional<asio::ip::address>& source)
     : impl_(std::make_unique<Impl>(io, target, source)) {}
 
 HttpClient::~HttpClient() = default;

@@ -28,7 +28,7 @@ class HttpClient {
   using Callback = std::function<void(const HttpAnswer&)>;
 
   HttpClient(boost::asio::io_context& io, const ServerTarget& target,
-             std::optional<boost::asio::ip::address> source);
+             const std::optional<boost::asio::ip::address>& source);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;

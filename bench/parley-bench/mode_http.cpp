@@ -42,7 +42,7 @@ struct HttpShared {
 class HttpLoadClient {
  public:
   HttpLoadClient(asio::io_context& io, const ServerTarget& target,
-                 std::optional<asio::ip::address> source, const HttpShared& shared,
+                 const std::optional<asio::ip::address>& source, const HttpShared& shared,
                  HttpStats& stats, ErrorLog& errors, const Account& sender, const Account& peer)
       : client_(io, target, source),
         shared_(shared),

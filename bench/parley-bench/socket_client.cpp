@@ -19,8 +19,8 @@ SocketClient::SocketClient(boost::asio::io_context& io, WorkerContext& ctx, Erro
     : conn_(io, *this, read_buffer_bytes), ctx_(ctx), errors_(errors) {}
 
 void SocketClient::queue_connect(const ServerTarget& target,
-                                 std::optional<boost::asio::ip::address> source, std::string token,
-                                 std::uint64_t seed) {
+                                 const std::optional<boost::asio::ip::address>& source,
+                                 std::string token, std::uint64_t seed) {
   ctx_.queue.add([this, &target, source, token = std::move(token), seed]() mutable {
     attempting_ = true;
     conn_.start(target, source, std::move(token), seed);

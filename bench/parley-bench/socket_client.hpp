@@ -34,8 +34,9 @@ class SocketClient : public WsConnection::Handler {
                std::size_t read_buffer_bytes);
 
   // Queues the connect on the worker's ConnectQueue (call on its thread).
-  void queue_connect(const ServerTarget& target, std::optional<boost::asio::ip::address> source,
-                     std::string token, std::uint64_t seed);
+  void queue_connect(const ServerTarget& target,
+                     const std::optional<boost::asio::ip::address>& source, std::string token,
+                     std::uint64_t seed);
   void close();
 
  protected:
