@@ -107,9 +107,9 @@ void WsConnection::do_read() {
   if (reading_ || ended()) return;
   if (in_end_ == in_.size()) in_.resize(in_.size() * 2);
   reading_ = true;
-  socket_.async_read_some(
-      asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
-      [this](const boost::system::error_code& ec, std::size_t n) { on_read(ec, n); });
+  socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+                          bind_memory(read_memory_, [this](const boost::system::error_code& ec,
+                                                           std::size_t n) { on_read(ec, n); }));
 }
 
 void WsConnection::on_read(const boost::system::error_code& ec, std::size_t n) {
@@ -294,7 +294,8 @@ void WsConnection::flush() {
   out_.clear();
   write_in_flight_ = true;
   asio::async_write(socket_, asio::buffer(writing_),
-                    [this](const boost::system::error_code& ec, std::size_t) { on_write(ec); });
+                    bind_memory(write_memory_, [this](const boost::system::error_code& ec,
+                                                      std::size_t) { on_write(ec); }));
 }
 
 void WsConnection::on_write(const boost::system::error_code& ec) {

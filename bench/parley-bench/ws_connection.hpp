@@ -25,6 +25,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "parley-bench/endpoint.hpp"
+#include "parley-bench/handler_memory.hpp"
 #include "parley-bench/sio_scan.hpp"
 #include "parley-bench/ws_frame.hpp"
 
@@ -116,6 +117,9 @@ class WsConnection {
   std::string writing_;  // the frames of the write in flight
   std::string packet_;   // the packet being built between begin/end_packet
   bool write_in_flight_ = false;
+
+  HandlerMemory read_memory_;
+  HandlerMemory write_memory_;
 };
 
 }  // namespace parley::bench
