@@ -115,6 +115,7 @@ std::optional<SioPacket> parse_sio_packet(std::string_view text) {
     const std::size_t comma = text.find(',', i);
     if (comma == npos) {
       p.nsp = text.substr(i);
+      p.data = text.substr(text.size());
       return p;
     }
     p.nsp = text.substr(i, comma - i);

@@ -31,6 +31,13 @@ TEST(BenchSioScan, PacketHeaders) {
   EXPECT_EQ(p->nsp, "/chat");
   EXPECT_EQ(p->id, 7U);
 
+  const std::string_view disconnect = "1/chat";
+  p = parse_sio_packet(disconnect);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->nsp, "/chat");
+  EXPECT_TRUE(p->data.empty());
+  EXPECT_EQ(p->data.data(), disconnect.data() + disconnect.size()) << "an empty view at the end";
+
   p = parse_sio_packet(R"(51-["x",{"_placeholder":true,"num":0}])");
   ASSERT_TRUE(p);
   EXPECT_EQ(p->type, '5');
