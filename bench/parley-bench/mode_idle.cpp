@@ -33,7 +33,7 @@ class IdleClient final : public SocketClient {
 class IdleRun {
  public:
   IdleRun(const Options& o, const ServerTarget& target, const std::vector<Account>& accounts);
-  ~IdleRun() { pool_.stop(); }
+  ~IdleRun() { teardown(); }
   IdleRun(const IdleRun&) = delete;
   IdleRun& operator=(const IdleRun&) = delete;
 
@@ -44,6 +44,7 @@ class IdleRun {
     std::uint64_t connected = 0, connect_failed = 0, dropped = 0, ended = 0;
   };
   Totals totals() const;
+  void teardown();
   void each_worker(void (IdleRun::*fn)(std::size_t worker));
   void start_connects(std::size_t worker) { contexts_[worker]->queue.start(); }
   void close_all(std::size_t worker);
@@ -71,6 +72,13 @@ IdleRun::IdleRun(const Options& o, const ServerTarget& target, const std::vector
     clients_.back()->queue_connect(target, sources.for_index(i),
                                    accounts[i % accounts.size()].token, i);
   }
+}
+
+// As PairsRun::teardown(): sockets released while the loops exist.
+void IdleRun::teardown() {
+  pool_.stop();
+  for (auto& c : clients_) c->discard();
+  pool_.drain();
 }
 
 IdleRun::Totals IdleRun::totals() const {
@@ -138,7 +146,7 @@ int IdleRun::run() {
   each_worker(&IdleRun::close_all);
   wait_until(
       10, [&] { return totals().ended >= o_.sockets; }, [] {});
-  pool_.stop();
+  teardown();
   const Totals t = totals();
 
   std::vector<std::string> failures;

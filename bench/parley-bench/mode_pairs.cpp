@@ -24,7 +24,7 @@ struct Totals {
 class PairsRun {
  public:
   PairsRun(const Options& o, const ServerTarget& target, std::vector<Account> accounts);
-  ~PairsRun() { pool_.stop(); }
+  ~PairsRun() { teardown(); }
   PairsRun(const PairsRun&) = delete;
   PairsRun& operator=(const PairsRun&) = delete;
 
@@ -32,6 +32,7 @@ class PairsRun {
 
  private:
   Totals totals() const;
+  void teardown();
   void on_workers(void (PairsRun::*fn)(std::size_t worker));
   void start_connects(std::size_t worker);
   void begin_sending(std::size_t worker);
@@ -93,6 +94,15 @@ PairsRun::PairsRun(const Options& o, const ServerTarget& target, std::vector<Acc
                                      2 * i + 1);
     senders_.back()->queue_connect(target_, sources.for_index(2 * i), sender.token, 2 * i);
   }
+}
+
+// Stops the loops and releases every socket while the loops still exist:
+// the clients' pending operations live in their memory.
+void PairsRun::teardown() {
+  pool_.stop();
+  for (auto& s : senders_) s->discard();
+  for (auto& r : receivers_) r->discard();
+  pool_.drain();
 }
 
 Totals PairsRun::totals() const {
@@ -186,7 +196,7 @@ int PairsRun::run() {
     on_workers(&PairsRun::close_all);
     wait_until(
         2, [&] { return totals().ended == sockets; }, [] {});
-    pool_.stop();
+    teardown();
     return fail_early(o_, why);
   }
   last_progress_ = totals();
@@ -212,21 +222,25 @@ int PairsRun::run() {
   const std::optional<std::uint64_t> rss_after =
       o_.server_pid ? process_rss_kib(*o_.server_pid) : std::nullopt;
 
-  const bool drained = wait_until(
+  auto settled = [](const Totals& t) {
+    return t.sent == t.acked + t.nacked && t.received >= t.acked;
+  };
+  wait_until(
       o_.drain_s,
       [&] {
         const Totals t = totals();
-        return t.dropped > 0 || (t.sent == t.acked + t.nacked && t.received >= t.acked);
+        return t.dropped > 0 || settled(t);
       },
       [&] {
         if (progress_.due()) progress_line("drain");
       });
+  const bool drained = settled(totals());
 
   shared_.phase = Phase::closing;
   on_workers(&PairsRun::close_all);
   wait_until(
       5, [&] { return totals().ended == sockets; }, [] {});
-  pool_.stop();
+  teardown();
   return report(connect_s, before, after, rss_before, rss_after, drained);
 }
 

@@ -38,6 +38,7 @@ class SocketClient : public WsConnection::Handler {
                      const std::optional<boost::asio::ip::address>& source, std::string token,
                      std::uint64_t seed);
   void close();
+  void discard() { conn_.discard(); }
 
  protected:
   void on_connected(WsConnection& conn) override;

@@ -33,4 +33,11 @@ void WorkerPool::stop() {
   for (auto& w : workers_) w->stop();
 }
 
+void WorkerPool::drain() {
+  for (auto& w : workers_) {
+    w->io().restart();
+    w->io().poll();
+  }
+}
+
 }  // namespace parley::bench

@@ -55,6 +55,10 @@ class WorkerPool {
   Worker& operator[](std::size_t i) { return *workers_[i]; }
   void start();
   void stop();
+  // After stop(): runs, on the calling thread, what is left ready in each
+  // loop (the cancelled operations of discarded connections), so that
+  // nothing queued refers to a connection once it is destroyed.
+  void drain();
 
  private:
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -333,6 +333,12 @@ void WsConnection::close() {
   }
 }
 
+void WsConnection::discard() {
+  if (!ended()) state_ = State::closed;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+}
+
 void WsConnection::finish_close() {
   state_ = State::closed;
   boost::system::error_code ignored;

@@ -81,6 +81,10 @@ class WsConnection {
   void flush();
   // Sends a WebSocket close and ends once the server answers or closes.
   void close();
+  // Closes the socket at once, telling no one: for tearing down after the
+  // loop has stopped. Its cancelled operations still hold this
+  // connection's memory until the loop runs them (WorkerPool::drain()).
+  void discard();
 
   State state() const { return state_; }
   bool ended() const { return state_ == State::closed || state_ == State::failed; }
