@@ -19,11 +19,16 @@ using tcp = asio::ip::tcp;
 
 namespace {
 constexpr std::uint64_t kBodyLimit = 64U << 20;
+constexpr std::size_t kReadBuffer = 64U << 10;
 }  // namespace
 
 struct HttpClient::Impl {
   Impl(asio::io_context& io, const ServerTarget& t, const std::optional<asio::ip::address>& s)
-      : socket(io), target(t), source(s) {}
+      : socket(io), target(t), source(s) {
+    // Beast reads as much as the buffer has room for, 512 bytes when it
+    // has none: a 20 KB history page would take 40 reads.
+    buffer.reserve(kReadBuffer);
+  }
 
   void start() {
     if (connected) return write();
