@@ -2,16 +2,18 @@
 // JSON holds what the server really did (checked in the database and in
 // /metrics), and a run that meets refusals or cannot connect fails with
 // exit status 1 instead of reporting numbers.
-// The binary: $PARLEY_BENCH (ctest sets it), else the default build tree's.
+// The binary: $PARLEY_BENCH (ctest sets it), else the one in the build
+// tree of the parleyd under test.
 
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { REPO_ROOT, startServer, freePort, waitFor } from './lib/server.mjs';
+import { PARLEYD, startServer, freePort, waitFor } from './lib/server.mjs';
 import { sessionsDrained } from './lib/chat.mjs';
 
-const PARLEY_BENCH = process.env.PARLEY_BENCH || path.join(REPO_ROOT, 'build', 'bench', 'parley-bench', 'parley-bench');
+const PARLEY_BENCH = process.env.PARLEY_BENCH
+  || path.resolve(path.dirname(PARLEYD), '..', '..', 'bench', 'parley-bench', 'parley-bench');
 const RUN_DEADLINE_MS = 60_000;
 
 const servers = [];
