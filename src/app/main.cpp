@@ -136,7 +136,8 @@ int run() {
       {settings.sqlite_path,
        settings.sqlite_synchronous,
        settings.db_readers,
-       {settings.sqlite_cache_mb << 20, settings.sqlite_mmap_mb << 20}});
+       {settings.sqlite_cache_mb << 20, settings.sqlite_mmap_mb << 20},
+       settings.sqlite_checkpoint_pages});
   if (!opened) {
     obs::shutdown_logging();
     return config_error("database: " + opened.error());
@@ -153,8 +154,10 @@ int run() {
         "# HELP parley_store_writes_total Writes committed in them.\n"
         "# TYPE parley_store_writes_total counter\nparley_store_writes_total {}\n"
         "# HELP parley_store_largest_batch Most writes committed in one transaction.\n"
-        "# TYPE parley_store_largest_batch gauge\nparley_store_largest_batch {}\n",
-        s.batches.load(), s.writes.load(), s.largest_batch.load());
+        "# TYPE parley_store_largest_batch gauge\nparley_store_largest_batch {}\n"
+        "# HELP parley_store_checkpoints_total WAL checkpoints run by the background thread.\n"
+        "# TYPE parley_store_checkpoints_total counter\nparley_store_checkpoints_total {}\n",
+        s.batches.load(), s.writes.load(), s.largest_batch.load(), s.checkpoints.load());
   });
   auth::PasswordHasher hasher(settings.bcrypt_rounds, settings.cpu_threads);
   auth::Accounts accounts(*db, hasher, auth::Jwt(settings.jwt_secret, settings.jwt_leeway_seconds),

@@ -251,6 +251,8 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
   PARLEY_TRY_ASSIGN(s.max_header_bytes, parse_int(env, "MAX_HEADER_BYTES", 16384, 1024, 1 << 20));
   PARLEY_TRY_ASSIGN(s.sqlite_cache_mb, parse_int(env, "SQLITE_CACHE_MB", 64, 1, 1 << 20));
   PARLEY_TRY_ASSIGN(s.sqlite_mmap_mb, parse_int(env, "SQLITE_MMAP_MB", 0, 0, 1 << 20));
+  PARLEY_TRY_ASSIGN(s.sqlite_checkpoint_pages,
+                    parse_int(env, "SQLITE_CHECKPOINT_PAGES", 4000, 100, 1 << 24));
   PARLEY_TRY_ASSIGN(s.json_max_depth, parse_int(env, "JSON_MAX_DEPTH", 64, 1, 1000));
   auto ms = [&](const char* key,
                 std::chrono::milliseconds& dst) -> tl::expected<void, std::string> {

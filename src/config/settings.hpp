@@ -39,6 +39,9 @@ struct Settings {
   // file is a SIGBUS instead of an error the store can answer).
   std::size_t sqlite_cache_mb = 64;
   std::size_t sqlite_mmap_mb = 0;
+  // WAL frames (pages) written since the last checkpoint that wake the
+  // background checkpointer (SQLITE_CHECKPOINT_PAGES).
+  std::size_t sqlite_checkpoint_pages = 4000;
   std::string redis_url;
 
   // --- auth

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <future>
 #include <string>
 #include <thread>
@@ -47,11 +48,12 @@ class SqliteStoreTest : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  void open_store() {
+  void open_store(std::size_t checkpoint_pages = 4000) {
     SqliteOptions options;
     options.path = (dir_ / "sub" / "parley.db").string();  // parent is created
     options.synchronous = "normal";
     options.readers = 2;
+    options.checkpoint_pages = checkpoint_pages;
     auto opened = SqliteStore::open(options);
     ASSERT_TRUE(opened.has_value()) << opened.error();
     store_ = std::move(*opened);
@@ -389,6 +391,59 @@ TEST_F(SqliteStoreTest, CallbacksRunOnStoreThreads) {
   EXPECT_NE(write_thread.get_future().get(), caller);
   store_->ping([&](core::Result<void>) { read_thread.set_value(std::this_thread::get_id()); });
   EXPECT_NE(read_thread.get_future().get(), caller);
+}
+
+TEST_F(SqliteStoreTest, TheCheckpointerCopiesTheWalInTheBackground) {
+  store_->close();
+  store_.reset();
+  open_store(20);
+  // One commit at a time: each appends frames to the WAL, and no commit
+  // checkpoints by itself (wal_autocheckpoint is off on the writer).
+  for (int i = 0; i < 60; ++i) {
+    create_ok("User " + std::to_string(i), "u" + std::to_string(i) + "@example.com");
+  }
+  // Every write above was acknowledged after its commit's WAL hook asked for
+  // a checkpoint; close() runs a checkpoint already asked for.
+  store_->close();
+  EXPECT_GE(store_->stats().checkpoints.load(), 1U);
+  EXPECT_EQ(store_->stats().batches.load(), 60U);
+}
+
+TEST_F(SqliteStoreTest, ContactsAreTheUsersSharingAConversation) {
+  const User a = create_ok("A", "a@example.com");
+  const User b = create_ok("B", "b@example.com");
+  const User c = create_ok("C", "c@example.com");
+  const User d = create_ok("D", "d@example.com");
+  auto send = [&](const User& from, const User& to) {
+    NewMessage m;
+    m.id = core::new_object_id();
+    m.from = from.id;
+    m.to = to.id;
+    m.text = "hi";
+    m.created_at = 1000;
+    m.new_conversation_id = core::new_object_id();
+    auto r = await<Appended>(
+        [&](Callback<Appended> cb) { store_->append_message(std::move(m), std::move(cb)); });
+    ASSERT_TRUE(r.has_value());
+  };
+  send(a, b);
+  send(b, a);  // the same conversation: B once
+  send(c, a);
+  auto contacts = [&](const User& u, std::size_t limit = 100) {
+    auto r = await<std::vector<std::string>>([&](Callback<std::vector<std::string>> cb) {
+      store_->contacts(u.id, limit, std::move(cb));
+    });
+    EXPECT_TRUE(r.has_value());
+    auto ids = r ? *r : std::vector<std::string>{};
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  std::vector<std::string> of_a{b.id, c.id};
+  std::sort(of_a.begin(), of_a.end());
+  EXPECT_EQ(contacts(a), of_a);
+  EXPECT_EQ(contacts(b), std::vector<std::string>{a.id});
+  EXPECT_TRUE(contacts(d).empty());
+  EXPECT_EQ(contacts(a, 1).size(), 1U);
 }
 
 TEST_F(SqliteStoreTest, DataSurvivesReopen) {

@@ -96,6 +96,10 @@ std::optional<std::string> Connection::open(const std::string& path, Mode mode,
   if (mode == Mode::reader) {
     if (auto err = exec("PRAGMA query_only=ON")) return err;
   }
+  if (mode == Mode::writer) {
+    // Checkpoints are the checkpointer's (SqliteStore), not the commit's.
+    if (auto err = exec("PRAGMA wal_autocheckpoint=0")) return err;
+  }
   return std::nullopt;
 }
 

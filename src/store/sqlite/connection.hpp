@@ -52,7 +52,9 @@ struct ConnectionMemory {
 
 class Connection {
  public:
-  enum class Mode { writer, reader };
+  // writer: creates the file; reader: query_only; checkpointer: may write
+  // the database file (checkpoints), runs no SQL of its own.
+  enum class Mode { writer, reader, checkpointer };
   Connection() = default;
   ~Connection();
   Connection(Connection&& other) noexcept;

@@ -2,11 +2,13 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
 
 #include "core/utf8.hpp"
+#include "obs/log.hpp"
 #include "store/sqlite/detail.hpp"
 #include "store/sqlite/migrations.hpp"
 
@@ -43,6 +45,15 @@ tl::expected<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(
     }
     store->idle_readers_.push_back(std::move(conn));
   }
+  if (auto err = store->checkpoint_conn_.open(options.path, Connection::Mode::checkpointer,
+                                              options.synchronous, Connection::Memory{1 << 20, 0})) {
+    return tl::unexpected(*err);
+  }
+  sqlite3_wal_hook(store->writer_conn_.handle(), &SqliteStore::on_wal_commit, store.get());
+  store->checkpointer_ = std::thread([s = store.get()] {
+    pthread_setname_np(pthread_self(), "db-checkpoint");
+    s->checkpoint_loop();
+  });
   store->read_pool_ = std::make_unique<core::ThreadPool>("db-read", store->idle_readers_.size());
   store->completions_ = std::make_unique<core::ThreadPool>("db-done", 1);
   store->writer_ = std::thread([s = store.get()] {
@@ -64,6 +75,12 @@ void SqliteStore::close() {
   }
   write_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_closing_ = true;  // a checkpoint already wanted still runs
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
   if (completions_) completions_->stop();  // the last batches' callbacks run
   if (read_pool_) read_pool_->stop();
   std::lock_guard lock(write_mutex_);
@@ -106,6 +123,43 @@ void SqliteStore::read(ReadOp op) {
     std::lock_guard rlock(readers_mutex_);
     idle_readers_.push_back(std::move(conn));
   });
+}
+
+int SqliteStore::on_wal_commit(void* self, sqlite3* /*db*/, const char* /*name*/, int frames) {
+  auto* store = static_cast<SqliteStore*>(self);
+  bool wake = false;
+  {
+    std::lock_guard lock(store->checkpoint_mutex_);
+    // Fewer frames than the last checkpoint copied: the WAL was restarted.
+    if (frames < store->checkpointed_frames_) store->checkpointed_frames_ = 0;
+    const auto since = static_cast<std::size_t>(frames - store->checkpointed_frames_);
+    if (since >= store->options_.checkpoint_pages && !store->checkpoint_wanted_) {
+      store->checkpoint_wanted_ = true;
+      wake = true;
+    }
+  }
+  if (wake) store->checkpoint_cv_.notify_one();
+  return SQLITE_OK;
+}
+
+void SqliteStore::checkpoint_loop() {
+  std::unique_lock lock(checkpoint_mutex_);
+  for (;;) {
+    checkpoint_cv_.wait(lock, [this] { return checkpoint_wanted_ || checkpoint_closing_; });
+    if (!checkpoint_wanted_) return;  // closing
+    lock.unlock();
+    int log = 0;
+    int copied = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(checkpoint_conn_.handle(), nullptr,
+                                             SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      obs::log(obs::Level::warn, "sqlite checkpoint: {}", checkpoint_conn_.last_error());
+    }
+    stats_.checkpoints.fetch_add(1, std::memory_order_relaxed);
+    lock.lock();
+    checkpoint_wanted_ = false;
+    checkpointed_frames_ = std::max(copied, 0);
+  }
 }
 
 void SqliteStore::writer_loop() {

@@ -9,7 +9,8 @@
 //   under a burst the batch grows by itself, up to kMaxBatch.
 // - Reads run on `readers` threads, each job borrowing one of `readers` WAL
 //   read connections (query_only), so reads never wait behind the writer.
-// - The writer and readers are the only threads that touch sqlite3 handles.
+// - The writer, the readers and the checkpointer are the only threads that
+//   touch sqlite3 handles.
 #pragma once
 
 #include <atomic>
@@ -36,6 +37,9 @@ struct SqliteOptions {
   std::string synchronous = "full";  // full | extra | normal
   unsigned readers = 2;
   Connection::Memory memory;  // per connection (SQLITE_CACHE_MB, SQLITE_MMAP_MB)
+  // WAL frames since the last checkpoint that wake the checkpointer
+  // (SQLITE_CHECKPOINT_PAGES).
+  std::size_t checkpoint_pages = 4000;
 };
 
 class SqliteStore final : public Store {
@@ -73,6 +77,7 @@ class SqliteStore final : public Store {
     std::atomic<std::uint64_t> batches{0};  // committed transactions
     std::atomic<std::uint64_t> writes{0};   // writes in them
     std::atomic<std::uint64_t> largest_batch{0};
+    std::atomic<std::uint64_t> checkpoints{0};  // background WAL checkpoints run
   };
   const Stats& stats() const { return stats_; }
 
@@ -97,6 +102,9 @@ class SqliteStore final : public Store {
   void enqueue(std::unique_ptr<WriteOp> op);
   void read(ReadOp op);
   void writer_loop();
+  // The writer's WAL hook: after each commit, with the WAL's size in frames.
+  static int on_wal_commit(void* self, sqlite3* db, const char* name, int frames);
+  void checkpoint_loop();
   void commit_batch(std::vector<std::unique_ptr<WriteOp>>& batch);
   // Runs `ops` in one transaction; on success hands them all to complete().
   core::Result<void> run_transaction(std::vector<std::unique_ptr<WriteOp>>& ops);
@@ -140,6 +148,20 @@ class SqliteStore final : public Store {
   std::vector<std::unique_ptr<WriteOp>> write_queue_;
   bool closing_ = false;
   std::thread writer_;
+
+  // The checkpointer: SQLite's automatic checkpoint would copy the WAL back
+  // into the database on the writer's thread, stalling every commit behind
+  // it; here a thread of its own runs PASSIVE checkpoints (they never block
+  // the writer or readers) once SQLITE_CHECKPOINT_PAGES frames have
+  // accumulated, and hot pages are copied once per checkpoint, not once per
+  // thousand frames.
+  Connection checkpoint_conn_;
+  std::thread checkpointer_;
+  std::mutex checkpoint_mutex_;  // guards the three below
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;
+  bool checkpoint_closing_ = false;
+  int checkpointed_frames_ = 0;  // WAL frames copied by the last checkpoint
 
   std::mutex readers_mutex_;  // guards idle_readers_
   std::vector<std::unique_ptr<Connection>> idle_readers_;
