@@ -2,10 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
 #include <future>
 #include <string>
 #include <thread>

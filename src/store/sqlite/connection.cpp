@@ -99,6 +99,8 @@ std::optional<std::string> Connection::open(const std::string& path, Mode mode,
   if (mode == Mode::writer) {
     // Checkpoints are the checkpointer's (SqliteStore), not the commit's.
     if (auto err = exec("PRAGMA wal_autocheckpoint=0")) return err;
+    // A WAL that grew during a burst is cut back when it restarts.
+    if (auto err = exec("PRAGMA journal_size_limit=67108864")) return err;
   }
   return std::nullopt;
 }

@@ -45,8 +45,9 @@ tl::expected<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(
     }
     store->idle_readers_.push_back(std::move(conn));
   }
-  if (auto err = store->checkpoint_conn_.open(options.path, Connection::Mode::checkpointer,
-                                              options.synchronous, Connection::Memory{1 << 20, 0})) {
+  if (auto err =
+          store->checkpoint_conn_.open(options.path, Connection::Mode::checkpointer,
+                                       options.synchronous, Connection::Memory{1 << 20, 0})) {
     return tl::unexpected(*err);
   }
   sqlite3_wal_hook(store->writer_conn_.handle(), &SqliteStore::on_wal_commit, store.get());
@@ -150,11 +151,21 @@ void SqliteStore::checkpoint_loop() {
     lock.unlock();
     int log = 0;
     int copied = 0;
+    // PASSIVE copies what it can beside the writer. Under steady writes it
+    // never catches up with the end of the WAL, and a WAL is only restarted
+    // from its beginning after a checkpoint that did: so a RESTART follows
+    // (restart_wal()), which holds the writer back only while it copies the
+    // few frames committed since and waits for readers on older frames
+    // (they are short), and lets the next commit start the WAL over instead
+    // of growing it for ever.
     const int rc = sqlite3_wal_checkpoint_v2(checkpoint_conn_.handle(), nullptr,
                                              SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
       obs::log(obs::Level::warn, "sqlite checkpoint: {}", checkpoint_conn_.last_error());
     }
+    // The writer runs the RESTART between two batches: from here it would
+    // wait for the writer's lock, which a busy writer takes again at once.
+    restart_wanted_.store(true, std::memory_order_release);
     stats_.checkpoints.fetch_add(1, std::memory_order_relaxed);
     lock.lock();
     checkpoint_wanted_ = false;
@@ -162,9 +173,21 @@ void SqliteStore::checkpoint_loop() {
   }
 }
 
+void SqliteStore::restart_wal() {
+  if (!restart_wanted_.exchange(false, std::memory_order_acq_rel)) return;
+  int log = 0;
+  int copied = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(writer_conn_.handle(), nullptr,
+                                           SQLITE_CHECKPOINT_RESTART, &log, &copied);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    obs::log(obs::Level::warn, "sqlite checkpoint (restart): {}", writer_conn_.last_error());
+  }
+}
+
 void SqliteStore::writer_loop() {
   std::vector<std::unique_ptr<WriteOp>> batch;
   for (;;) {
+    restart_wal();
     {
       std::unique_lock lock(write_mutex_);
       write_cv_.wait(lock, [this] { return closing_ || !write_queue_.empty(); });

@@ -105,6 +105,9 @@ class SqliteStore final : public Store {
   // The writer's WAL hook: after each commit, with the WAL's size in frames.
   static int on_wal_commit(void* self, sqlite3* db, const char* name, int frames);
   void checkpoint_loop();
+  // Writer thread, between batches: the RESTART checkpoint the checkpointer
+  // asked for, if any.
+  void restart_wal();
   void commit_batch(std::vector<std::unique_ptr<WriteOp>>& batch);
   // Runs `ops` in one transaction; on success hands them all to complete().
   core::Result<void> run_transaction(std::vector<std::unique_ptr<WriteOp>>& ops);
@@ -151,10 +154,10 @@ class SqliteStore final : public Store {
 
   // The checkpointer: SQLite's automatic checkpoint would copy the WAL back
   // into the database on the writer's thread, stalling every commit behind
-  // it; here a thread of its own runs PASSIVE checkpoints (they never block
-  // the writer or readers) once SQLITE_CHECKPOINT_PAGES frames have
-  // accumulated, and hot pages are copied once per checkpoint, not once per
-  // thousand frames.
+  // it; here a thread of its own checkpoints once SQLITE_CHECKPOINT_PAGES
+  // frames have accumulated: a PASSIVE checkpoint beside the writer, then a
+  // short RESTART so that the WAL starts over (see checkpoint_loop). Hot
+  // pages are copied once per checkpoint, not once per thousand frames.
   Connection checkpoint_conn_;
   std::thread checkpointer_;
   std::mutex checkpoint_mutex_;  // guards the three below
@@ -162,6 +165,7 @@ class SqliteStore final : public Store {
   bool checkpoint_wanted_ = false;
   bool checkpoint_closing_ = false;
   int checkpointed_frames_ = 0;  // WAL frames copied by the last checkpoint
+  std::atomic<bool> restart_wanted_{false};
 
   std::mutex readers_mutex_;  // guards idle_readers_
   std::vector<std::unique_ptr<Connection>> idle_readers_;
