@@ -8,13 +8,11 @@
 namespace parley::api {
 
 Api::Api(ApiOptions options, auth::Accounts& accounts, chat::Directory& directory,
-         chat::Messenger& messenger, store::Store& store, obs::Metrics& metrics,
-         core::RateLimiter& auth_limiter)
+         chat::Messenger& messenger, obs::Metrics& metrics, core::RateLimiter& auth_limiter)
     : options_(std::move(options)),
       accounts_(accounts),
       directory_(directory),
       messenger_(messenger),
-      store_(store),
       metrics_(metrics),
       auth_limiter_(auth_limiter),
       started_(std::chrono::steady_clock::now()) {}

@@ -16,7 +16,6 @@
 #include "core/rate_limiter.hpp"
 #include "http/router.hpp"
 #include "obs/metrics.hpp"
-#include "store/store.hpp"
 
 namespace parley::api {
 
@@ -32,8 +31,7 @@ struct ApiOptions {
 class Api {
  public:
   Api(ApiOptions options, auth::Accounts& accounts, chat::Directory& directory,
-      chat::Messenger& messenger, store::Store& store, obs::Metrics& metrics,
-      core::RateLimiter& auth_limiter);
+      chat::Messenger& messenger, obs::Metrics& metrics, core::RateLimiter& auth_limiter);
 
   void mount(http::Router& router);
 
@@ -64,13 +62,12 @@ class Api {
   auth::Accounts& accounts_;
   chat::Directory& directory_;
   chat::Messenger& messenger_;
-  store::Store& store_;
   obs::Metrics& metrics_;
   core::RateLimiter& auth_limiter_;
   std::chrono::steady_clock::time_point started_;
 
-  // Health: the store's answer is cached for a second so health checks at
-  // any rate cost at most one store round trip per second.
+  // Health: the store's answer (Messenger::ping) is cached for a second so
+  // health checks at any rate cost at most one store round trip per second.
   std::atomic<long long> health_checked_ms_{0};  // steady ms of the last answer
   std::atomic<bool> health_ok_{true};
   std::atomic<bool> health_probe_in_flight_{false};

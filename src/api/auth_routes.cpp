@@ -87,7 +87,7 @@ void Api::me(const http::Request& req, http::Reply reply) {
   // The principal may come from the token cache; read the row itself so
   // that lastSeen and the rest are current.
   with_principal(req, std::move(reply), [this](const auth::Principal& p, const http::Reply& rep) {
-    store_.user_by_id(p.user.id, [rep](core::Result<std::optional<store::User>> r) {
+    accounts_.current_user(p.user.id, [rep](core::Result<std::optional<store::User>> r) {
       if (!r) return rep(failure(r.error(), "me"));
       if (!*r) {
         return rep(http::Response::error(

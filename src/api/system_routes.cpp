@@ -41,7 +41,7 @@ void Api::health(const http::Request&, http::Reply reply) {
     return answer(!hung && health_ok_.load(std::memory_order_acquire), reply);
   }
   health_probe_started_ms_.store(now);
-  store_.ping([this, answer, reply = std::move(reply)](core::Result<void> r) mutable {
+  messenger_.ping([this, answer, reply = std::move(reply)](core::Result<void> r) mutable {
     if (!r) obs::log(obs::Level::error, "health: store ping failed: {}", r.error().detail);
     health_ok_.store(r.has_value(), std::memory_order_release);
     health_checked_ms_.store(steady_ms(), std::memory_order_release);

@@ -189,7 +189,7 @@ int run() {
       settings.cookie_name, settings.cookie_secure, PARLEY_VERSION,
       [&chat_sockets](const std::string& jti) { chat_sockets.disconnect_token(jti); },
       settings.json_max_depth};
-  api::Api api(aopt, accounts, directory, messenger, *db, metrics, auth_limiter);
+  api::Api api(aopt, accounts, directory, messenger, metrics, auth_limiter);
   http::Router router;
   api.mount(router);
 

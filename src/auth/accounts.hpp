@@ -62,6 +62,11 @@ class Accounts {
   void authenticate(const std::string& token, Callback<Principal> done);
   // Revokes the token until it expires. Idempotent.
   void logout(const Claims& claims, Callback<void> done);
+  // The user's current row (lastSeen included), read from the store;
+  // nullopt when the user no longer exists.
+  void current_user(std::string user_id, Callback<std::optional<store::User>> done) {
+    store_.user_by_id(std::move(user_id), std::move(done));
+  }
 
   std::chrono::seconds lifetime() const { return lifetime_; }
 

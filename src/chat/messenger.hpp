@@ -82,6 +82,8 @@ class Messenger {
   void history(HistoryRequest request, Callback<store::History> done);
   void conversations(std::string user_id, Callback<std::vector<store::ConversationSummary>> done);
   void mark_read(ReadRequest request, Callback<store::ReadOutcome> done);
+  // Answers when the message store can serve a query (health checks).
+  void ping(Callback<void> done) { store_.ping(std::move(done)); }
 
  private:
   store::Store& store_;
