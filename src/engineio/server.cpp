@@ -315,7 +315,7 @@ class SessionImpl final : public Session,
           if (auto reply = take_poll()) (*reply)(error_response(a.error, a.status));
           break;
         case Kind::ws_write:
-          if (ws_) ws_->write(std::move(a.messages));
+          if (ws_) ws_->write(a.messages);
           break;
         case Kind::ws_close:
           if (ws_) ws_->close();

@@ -52,8 +52,8 @@ FrameHeader server_header(Opcode opcode, std::size_t payload_size) {
   } else {
     h.bytes[1] = static_cast<char>(127);
     const auto len = static_cast<std::uint64_t>(payload_size);
-    for (int i = 0; i < 8; ++i) {
-      h.bytes[static_cast<std::size_t>(2 + i)] = static_cast<char>((len >> (8 * (7 - i))) & 0xFFU);
+    for (std::size_t i = 0; i < 8; ++i) {
+      h.bytes[2 + i] = static_cast<char>((len >> (8 * (7 - i))) & 0xFFU);
     }
     h.size = 10;
   }

@@ -155,7 +155,7 @@ void WsTransport::end_read() {
   if (auto owner = owner_.lock()) owner->on_ws_closed(*this);
 }
 
-void WsTransport::write(std::vector<WsMessage> messages) {
+void WsTransport::write(const std::vector<WsMessage>& messages) {
   if (closed_ || close_sent_) return;
   for (const WsMessage& m : messages) {
     if (m.binary) {

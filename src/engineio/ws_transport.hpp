@@ -69,7 +69,7 @@ class WsTransport : public std::enable_shared_from_this<WsTransport> {
   // closes the connection (the read then fails). The owner is kept alive
   // until the write completes and it hears on_ws_written(), so that it can
   // go on draining after it closed.
-  void write(std::vector<WsMessage> messages);
+  void write(const std::vector<WsMessage>& messages);
   // Sends a close frame after what is being written, then closes the TCP
   // connection once the peer answers it (or after kCloseWait).
   void close();
