@@ -107,6 +107,11 @@ def ms(v):
     return f"{v:.3f}"
 
 
+def secs(v):
+    """Seconds to about three significant digits (the same steps as ms)."""
+    return ms(v)
+
+
 def us(v):
     return DASH if v is None else (f"{v:,.0f}" if v >= 100 else f"{v:.1f}")
 
@@ -304,7 +309,7 @@ def pairs_table(loads, servers, notes):
                 rest = latency_cells(get(d, "receipt_latency_ms")) + [
                     f"{ms(get(d, 'ack_latency_ms', 'p50'))} / {ms(get(d, 'ack_latency_ms', 'p99'))}",
                     us(get(d, "server", "cpu_us_per_msg")), us(get(d, "generator", "cpu_us_per_msg")),
-                    cores(run), f"{get(d, 'lost')} / {get(d, 'duplicated')}", f"{get(d, 'connect_s')}",
+                    cores(run), f"{get(d, 'lost')} / {get(d, 'duplicated')}", secs(get(d, "connect_s")),
                 ]
             else:
                 rest = [DASH] * 10
@@ -360,7 +365,7 @@ def idle_table(loads, servers, notes):
             if ok(run):
                 per_socket = get(d, "server", "rss_kib_per_socket")
                 rest = [
-                    f"{get(d, 'connect_s')}", count(get(d, "connect_per_s")),
+                    secs(get(d, "connect_s")), count(get(d, "connect_per_s")),
                     f"{mib(get(d, 'server', 'rss_kib_before'))} → {mib(get(d, 'server', 'rss_kib_after'))}",
                     DASH if per_socket is None else f"{per_socket:.2f}",
                     us(get(d, "server", "connect_cpu_us_per_socket")),
@@ -607,6 +612,8 @@ def charts(info, runs, results, charts_dir, terminal):
         f"set output {gp_string(os.path.join(out, 'latency.png'))}",
         "set logscale y",
         "set ylabel \"ms (log scale)\"",
+        "# Below each panel: the lines may run anywhere inside it.",
+        "set key below horizontal",
         "set format y \"%g\"",
         "set xrange [-0.3:3.3]",
     ]
