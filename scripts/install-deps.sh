@@ -2,9 +2,11 @@
 # Installs the Debian 12 packages Parley's build, tests and benchmarks need.
 # Idempotent: does nothing when everything is present; runs `apt-get update`
 # only when something is missing.
-# Usage: scripts/install-deps.sh [--test] [--fuzz]
-#   --test  also what the tests, lint and benchmarks need
-#   --fuzz  also what the libFuzzer build needs (scripts/fuzz.sh)
+# Usage: scripts/install-deps.sh [--test] [--fuzz] [--bench]
+#   --test   also what the tests, lint and the wrk benchmarks need
+#   --fuzz   also what the libFuzzer build needs (scripts/fuzz.sh)
+#   --bench  also what bench/run needs: the Node.js baseline, its report
+#            step (python3) and the charts (gnuplot)
 set -euo pipefail
 
 build_pkgs=(
@@ -20,18 +22,25 @@ test_pkgs=(
 # libFuzzer and the sanitizer runtimes ship in libclang-rt-14-dev, which a
 # --no-install-recommends install of clang leaves out on Debian 12.
 fuzz_pkgs=(clang libclang-rt-14-dev)
+# gnuplot-nox: the charts need only the PNG terminals, not X11.
+bench_pkgs=(nodejs npm curl python3 gnuplot-nox)
 
 want=("${build_pkgs[@]}")
 for arg in "$@"; do
   case "$arg" in
     --test) want+=("${test_pkgs[@]}") ;;
     --fuzz) want+=("${fuzz_pkgs[@]}") ;;
-    *) echo "usage: $0 [--test] [--fuzz]" >&2; exit 2 ;;
+    --bench) want+=("${bench_pkgs[@]}") ;;
+    *) echo "usage: $0 [--test] [--fuzz] [--bench]" >&2; exit 2 ;;
   esac
 done
 
 missing=()
+declare -A seen=()
 for p in "${want[@]}"; do
+  # --test and --bench share packages: check each once.
+  [[ -n "${seen[$p]:-}" ]] && continue
+  seen[$p]=1
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     # nodejs/npm may come from outside Debian's packages; accept the commands.
     case "$p" in
