@@ -17,6 +17,8 @@ namespace {
 
 // Bytes read per read_some, into a buffer of the I/O thread's.
 constexpr std::size_t kReadChunk = 64 * 1024;
+// Write buffers an idle connection keeps, each.
+constexpr std::size_t kKeptWriteBuffer = 2048;
 
 }  // namespace
 
@@ -190,9 +192,17 @@ void WsTransport::flush() {
   asio::async_write(socket(), asio::buffer(out_),
                     [self = shared_from_this(), owner](beast::error_code ec, std::size_t) {
                       self->writing_ = false;
+                      // Nothing more to write: an idle connection keeps no
+                      // large write buffers (the users:online of a busy
+                      // server alone is kilobytes); small ones are reused.
                       self->out_.clear();
-                      // A burst's buffer is not kept for an idle connection.
-                      if (self->out_.capacity() > kReadChunk) std::string().swap(self->out_);
+                      if (self->pending_.empty()) {
+                        if (self->out_.capacity() > kKeptWriteBuffer)
+                          std::string().swap(self->out_);
+                        if (self->pending_.capacity() > kKeptWriteBuffer) {
+                          std::string().swap(self->pending_);
+                        }
+                      }
                       if (ec) return self->close_socket();
                       const bool tell = self->owner_in_out_ && !self->closed_;
                       self->owner_in_out_ = false;
