@@ -150,8 +150,13 @@ void write_message(JsonWriter& w, const store::Message& m) {
 }
 
 std::string message_json(const store::Message& m) {
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
+  // Twice per message (the send ack, message:received): the buffer and the
+  // writer's stack are the thread's, reused, so the only allocation is the
+  // result.
+  thread_local rapidjson::StringBuffer buf;
+  thread_local JsonWriter w;
+  buf.Clear();
+  w.Reset(buf);
   write_message(w, m);
   return take(buf);
 }

@@ -37,7 +37,7 @@ Delivery::Delivery(store::Store& store, cluster::Broker& broker) : store_(store)
 Delivery::~Delivery() = default;
 
 void Delivery::message_stored(const store::Message& message, const std::string& origin) {
-  broker_.publish(kMessagesChannel, encode(Committed{message, origin}));
+  broker_.publish(kMessagesChannel, encode_committed(message, origin));
 }
 
 void Delivery::messages_read(const store::ReadOutcome& outcome, const std::string& reader_id) {

@@ -1,5 +1,6 @@
 #include "chat/event_codec.hpp"
 
+#include <array>
 #include <charconv>
 #include <cstdint>
 
@@ -11,14 +12,22 @@ namespace {
 
 class FieldWriter {
  public:
-  explicit FieldWriter(EventKind kind) { out_.push_back(static_cast<char>(kind)); }
+  // `expected`: about the payload's size, so that it is allocated once.
+  FieldWriter(EventKind kind, std::size_t expected) {
+    out_.reserve(expected + 64);
+    out_.push_back(static_cast<char>(kind));
+  }
   FieldWriter& str(std::string_view v) {
-    out_ += std::to_string(v.size());
+    append_number(v.size());
     out_.push_back(':');
     out_.append(v);
     return *this;
   }
-  FieldWriter& num(std::int64_t v) { return str(std::to_string(v)); }
+  FieldWriter& num(std::int64_t v) {
+    std::array<char, 24> digits{};
+    const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), v).ptr;
+    return str(std::string_view(digits.data(), static_cast<std::size_t>(end - digits.data())));
+  }
   // Optional values: a presence field, then the value when present.
   FieldWriter& opt(const std::optional<std::string>& v) {
     str(v ? "1" : "0");
@@ -31,6 +40,11 @@ class FieldWriter {
   std::string take() { return std::move(out_); }
 
  private:
+  void append_number(std::size_t v) {
+    std::array<char, 24> digits{};
+    const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), v).ptr;
+    out_.append(digits.data(), end);
+  }
   std::string out_;
 };
 
@@ -88,9 +102,12 @@ class FieldReader {
 }  // namespace
 
 std::string encode(const Committed& c) {
-  const store::Message& m = c.message;
-  return FieldWriter(EventKind::committed)
-      .str(c.origin)
+  return encode_committed(c.message, c.origin);
+}
+
+std::string encode_committed(const store::Message& m, std::string_view origin) {
+  return FieldWriter(EventKind::committed, m.text.size() + 6 * m.id.size())
+      .str(origin)
       .str(m.id)
       .str(m.conversation_id)
       .num(m.seq)
@@ -105,7 +122,7 @@ std::string encode(const Committed& c) {
 }
 
 std::string encode(const DeliveredReceipt& r) {
-  return FieldWriter(EventKind::delivered)
+  return FieldWriter(EventKind::delivered, 3 * r.message_id.size())
       .str(r.message_id)
       .str(r.conversation_id)
       .str(r.sender_id)
@@ -115,7 +132,7 @@ std::string encode(const DeliveredReceipt& r) {
 
 std::string encode(const ReadEvent& e) {
   const store::ReadOutcome& o = e.outcome;
-  return FieldWriter(EventKind::read)
+  return FieldWriter(EventKind::read, 4 * e.reader_id.size())
       .str(o.conversation_id)
       .str(o.peer_id)
       .opt(o.up_to_id)

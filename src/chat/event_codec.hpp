@@ -24,6 +24,8 @@ struct ReadEvent {
 };
 
 std::string encode(const Committed& committed);
+// The same, from its parts (no copy of the message).
+std::string encode_committed(const store::Message& message, std::string_view origin);
 std::string encode(const DeliveredReceipt& receipt);
 std::string encode(const ReadEvent& read);
 

@@ -85,7 +85,8 @@ JsonParseError parse_json(rapidjson::Document& doc, std::string_view text, std::
     rapidjson::MemoryStream ms(text.data(), text.size());
     rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
     DepthLimitedHandler handler(target, max_depth);
-    rapidjson::Reader reader;
+    // The reader's stack is the thread's, reused from parse to parse.
+    thread_local rapidjson::Reader reader;
     constexpr unsigned kFlags = rapidjson::kParseIterativeFlag |
                                 rapidjson::kParseValidateEncodingFlag |
                                 rapidjson::kParseStopWhenDoneFlag;

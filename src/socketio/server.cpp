@@ -343,6 +343,18 @@ std::size_t Server::room_size(const std::string& room) {
 
 void Server::run_per_thread(std::vector<std::shared_ptr<Socket>> sockets,
                             const std::function<void(const std::shared_ptr<Socket>&)>& fn) {
+  // Most rooms (a user's devices) live on one thread: one hand-off, no grouping.
+  const void* first = sockets.front()->session_->thread_token();
+  if (std::all_of(sockets.begin(), sockets.end(),
+                  [first](const auto& s) { return s->session_->thread_token() == first; })) {
+    auto session = sockets.front()->session_;
+    session->post_to_thread([group = std::move(sockets), fn] {
+      for (const auto& socket : group) {
+        if (socket->open()) fn(socket);
+      }
+    });
+    return;
+  }
   // Few I/O threads: a linear scan groups them.
   std::vector<std::pair<const void*, std::vector<std::shared_ptr<Socket>>>> groups;
   for (auto& socket : sockets) {
