@@ -83,7 +83,7 @@ std::optional<std::string> Connection::open(const std::string& path, Mode mode,
     return fmt::format("cannot open {}: {}", path, err);
   }
   sqlite3_extended_result_codes(db_, 1);
-  sqlite3_busy_timeout(db_, 5000);
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
   if (auto err = exec("PRAGMA journal_mode=WAL")) return err;
   const std::string sync = fmt::format("PRAGMA synchronous={}", synchronous);
   if (auto err = exec(sync.c_str())) return err;

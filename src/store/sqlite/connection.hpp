@@ -50,6 +50,9 @@ struct ConnectionMemory {
   std::size_t mmap_bytes = 0;
 };
 
+// How long a connection waits for a lock another connection holds.
+inline constexpr int kBusyTimeoutMs = 5000;
+
 class Connection {
  public:
   // writer: creates the file; reader: query_only; checkpointer: may write

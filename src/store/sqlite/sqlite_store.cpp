@@ -177,8 +177,13 @@ void SqliteStore::restart_wal() {
   if (!restart_wanted_.exchange(false, std::memory_order_acq_rel)) return;
   int log = 0;
   int copied = 0;
+  // Without waiting: a reader on older frames makes it SQLITE_BUSY at once
+  // (the next checkpoint tries again) rather than stall every write behind
+  // the busy handler.
+  sqlite3_busy_timeout(writer_conn_.handle(), 0);
   const int rc = sqlite3_wal_checkpoint_v2(writer_conn_.handle(), nullptr,
                                            SQLITE_CHECKPOINT_RESTART, &log, &copied);
+  sqlite3_busy_timeout(writer_conn_.handle(), kBusyTimeoutMs);
   if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
     obs::log(obs::Level::warn, "sqlite checkpoint (restart): {}", writer_conn_.last_error());
   }
