@@ -146,7 +146,12 @@ int SqliteStore::on_wal_commit(void* self, sqlite3* /*db*/, const char* /*name*/
 void SqliteStore::checkpoint_loop() {
   std::unique_lock lock(checkpoint_mutex_);
   for (;;) {
-    checkpoint_cv_.wait(lock, [this] { return checkpoint_wanted_ || checkpoint_closing_; });
+    // Not while the writer has a RESTART to run: a PASSIVE checkpoint
+    // running beside it would make it SQLITE_BUSY.
+    checkpoint_cv_.wait(lock, [this] {
+      return (checkpoint_wanted_ && !restart_wanted_.load(std::memory_order_acquire)) ||
+             checkpoint_closing_;
+    });
     if (!checkpoint_wanted_) return;  // closing
     lock.unlock();
     int log = 0;
@@ -155,26 +160,25 @@ void SqliteStore::checkpoint_loop() {
     // never catches up with the end of the WAL, and a WAL is only restarted
     // from its beginning after a checkpoint that did: so a RESTART follows
     // (restart_wal()), which holds the writer back only while it copies the
-    // few frames committed since and waits for readers on older frames
-    // (they are short), and lets the next commit start the WAL over instead
-    // of growing it for ever.
+    // few frames committed since, and lets the next commit start the WAL
+    // over instead of growing it for ever.
     const int rc = sqlite3_wal_checkpoint_v2(checkpoint_conn_.handle(), nullptr,
                                              SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
       obs::log(obs::Level::warn, "sqlite checkpoint: {}", checkpoint_conn_.last_error());
     }
-    // The writer runs the RESTART between two batches: from here it would
-    // wait for the writer's lock, which a busy writer takes again at once.
-    restart_wanted_.store(true, std::memory_order_release);
     stats_.checkpoints.fetch_add(1, std::memory_order_relaxed);
     lock.lock();
     checkpoint_wanted_ = false;
     checkpointed_frames_ = std::max(copied, 0);
+    // The writer runs the RESTART between two batches: from here it would
+    // wait for the writer's lock, which a busy writer takes again at once.
+    restart_wanted_.store(true, std::memory_order_release);
   }
 }
 
 void SqliteStore::restart_wal() {
-  if (!restart_wanted_.exchange(false, std::memory_order_acq_rel)) return;
+  if (!restart_wanted_.load(std::memory_order_acquire)) return;
   int log = 0;
   int copied = 0;
   // Without waiting: a reader on older frames makes it SQLITE_BUSY at once
@@ -187,6 +191,11 @@ void SqliteStore::restart_wal() {
   if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
     obs::log(obs::Level::warn, "sqlite checkpoint (restart): {}", writer_conn_.last_error());
   }
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    restart_wanted_.store(false, std::memory_order_release);
+  }
+  checkpoint_cv_.notify_one();  // the checkpointer may go on
 }
 
 void SqliteStore::writer_loop() {
