@@ -194,32 +194,16 @@ int IdleRun::run() {
     jw.Key("rss_bytes_per_socket");
     jw.Double(per_socket_kib * 1024);
   });
-  w.Key("failures");
-  w.StartArray();
-  for (const auto& f : failures) w.String(f.data(), static_cast<rapidjson::SizeType>(f.size()));
-  w.EndArray();
-  write_errors(w, errors_);
-  w.EndObject();
-  print_result(buf);
-  return failures.empty() ? 0 : 1;
+  return finish_result(w, buf, failures, errors_);
 }
 
 }  // namespace
 
 int run_idle(const Options& o) {
   std::string error;
-  const auto target = resolve_target(o.url, error);
+  const auto target = prepare_target(o, std::uint64_t{o.sockets}, "sockets", error);
   if (!target) return fail_early(o, error);
-  const std::uint64_t files = raise_open_files_limit();
-  if (files < std::uint64_t{o.sockets} + 64) {
-    return fail_early(
-        o, fmt::format("{} sockets need more open files than the limit of {}", o.sockets, files));
-  }
-  RegisterPlan plan;
-  plan.count = o.users;
-  plan.concurrency = o.register_concurrency;
-  plan.timeout_s = o.connect_timeout_s;
-  plan.progress = o.progress;
+  const RegisterPlan plan = registration_plan(o, o.users);
   const auto accounts =
       register_accounts(*target, SourceAddresses(o.source_ips), run_prefix(), plan, error);
   if (!accounts) return fail_early(o, error);

@@ -348,32 +348,16 @@ int PairsRun::report(double connect_s, const CpuSample& before, const CpuSample&
   cpu.rss_before = rss_before;
   cpu.rss_after = rss_after;
   write_cpu(w, o_, cpu);
-  w.Key("failures");
-  w.StartArray();
-  for (const auto& f : failures) w.String(f.data(), static_cast<rapidjson::SizeType>(f.size()));
-  w.EndArray();
-  write_errors(w, errors_);
-  w.EndObject();
-  print_result(buf);
-  return failures.empty() ? 0 : 1;
+  return finish_result(w, buf, failures, errors_);
 }
 
 }  // namespace
 
 int run_pairs(const Options& o) {
   std::string error;
-  const auto target = resolve_target(o.url, error);
+  const auto target = prepare_target(o, 2ULL * o.pairs, "sockets", error);
   if (!target) return fail_early(o, error);
-  const std::uint64_t files = raise_open_files_limit();
-  if (files < 2ULL * o.pairs + 64) {
-    return fail_early(o, fmt::format("{} sockets need more open files than the limit of {}",
-                                     2ULL * o.pairs, files));
-  }
-  RegisterPlan plan;
-  plan.count = 2ULL * o.pairs;
-  plan.concurrency = o.register_concurrency;
-  plan.timeout_s = o.connect_timeout_s;
-  plan.progress = o.progress;
+  const RegisterPlan plan = registration_plan(o, 2ULL * o.pairs);
   auto accounts =
       register_accounts(*target, SourceAddresses(o.source_ips), run_prefix(), plan, error);
   if (!accounts) return fail_early(o, error);

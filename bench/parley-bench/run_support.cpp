@@ -124,6 +124,39 @@ void print_result(const rapidjson::StringBuffer& buffer) {
   std::fflush(stdout);
 }
 
+int finish_result(JsonWriter& w, const rapidjson::StringBuffer& buffer,
+                  const std::vector<std::string>& failures, const ErrorLog& errors) {
+  w.Key("failures");
+  w.StartArray();
+  for (const auto& f : failures) w.String(f.data(), static_cast<rapidjson::SizeType>(f.size()));
+  w.EndArray();
+  write_errors(w, errors);
+  w.EndObject();
+  print_result(buffer);
+  return failures.empty() ? 0 : 1;
+}
+
+std::optional<ServerTarget> prepare_target(const Options& o, std::uint64_t sockets,
+                                           std::string_view what, std::string& error) {
+  auto target = resolve_target(o.url, error);
+  if (!target) return std::nullopt;
+  const std::uint64_t files = raise_open_files_limit();
+  if (files < sockets + 64) {
+    error = fmt::format("{} {} need more open files than the limit of {}", sockets, what, files);
+    return std::nullopt;
+  }
+  return target;
+}
+
+RegisterPlan registration_plan(const Options& o, std::size_t count) {
+  RegisterPlan plan;
+  plan.count = count;
+  plan.concurrency = o.register_concurrency;
+  plan.timeout_s = o.connect_timeout_s;
+  plan.progress = o.progress;
+  return plan;
+}
+
 void sleep_ms(unsigned ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }

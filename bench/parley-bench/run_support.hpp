@@ -15,6 +15,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "parley-bench/accounts.hpp"
+#include "parley-bench/endpoint.hpp"
 #include "parley-bench/histogram.hpp"
 #include "parley-bench/options.hpp"
 #include "parley-bench/proc_stats.hpp"
@@ -73,6 +75,16 @@ void write_cpu(JsonWriter& w, const Options& o, const CpuReport& r,
 void write_errors(JsonWriter& w, const ErrorLog& errors);
 // Prints the one JSON object on stdout.
 void print_result(const rapidjson::StringBuffer& buffer);
+// Ends every mode's result: `failures` and `errors`, closes the object,
+// prints it and answers the exit status (0 with no failure, else 1).
+int finish_result(JsonWriter& w, const rapidjson::StringBuffer& buffer,
+                  const std::vector<std::string>& failures, const ErrorLog& errors);
+// Every mode's start: the server from --url, and an open-files limit that
+// fits `sockets` (`what` names them in the error). nullopt with `error` set.
+std::optional<ServerTarget> prepare_target(const Options& o, std::uint64_t sockets,
+                                           std::string_view what, std::string& error);
+// Registering `count` users as the options say.
+RegisterPlan registration_plan(const Options& o, std::size_t count);
 
 // Sleeps in short steps until `done()` or the deadline; calls `tick()`
 // between steps. Returns done().
