@@ -32,6 +32,7 @@ void Api::mount(http::Router& router) {
   router.add("GET", "/api/messages/:id", bind(&Api::history));
   router.add("POST", "/api/messages/:id/read", bind(&Api::mark_read));
   router.add("GET", "/api/conversations", bind(&Api::conversations));
+  router.add("GET", "/api/conversations/:id", bind(&Api::conversation));
   router.add("GET", "/api/health", bind(&Api::health));
   router.add("GET", "/metrics", bind(&Api::metrics));
 }

@@ -45,6 +45,7 @@ class Api {
   void send_message(const http::Request& req, http::Reply reply);
   void history(const http::Request& req, http::Reply reply);
   void conversations(const http::Request& req, http::Reply reply);
+  void conversation(const http::Request& req, http::Reply reply);
   void mark_read(const http::Request& req, http::Reply reply);
   void health(const http::Request& req, http::Reply reply);
   void metrics(const http::Request& req, http::Reply reply);

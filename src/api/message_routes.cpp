@@ -72,6 +72,20 @@ void Api::conversations(const http::Request& req, http::Reply reply) {
   });
 }
 
+void Api::conversation(const http::Request& req, http::Reply reply) {
+  with_principal(
+      req, std::move(reply),
+      [this, id = std::string(req.param("id"))](const auth::Principal& p, const http::Reply& rep) {
+        messenger_.conversation(p.user.id, id, [rep](core::Result<store::ConversationSummary> r) {
+          if (!r) return rep(failure(r.error(), "conversation"));
+          rapidjson::StringBuffer buf;
+          JsonWriter w(buf);
+          write_conversation(w, *r);
+          rep(http::Response::json(200, take(buf)));
+        });
+      });
+}
+
 void Api::mark_read(const http::Request& req, http::Reply reply) {
   auto body = parse_body(req, options_.json_max_depth);
   if (!body) return reply(http::Response::error(body.error()));

@@ -108,6 +108,23 @@ void Messenger::conversations(std::string user_id,
   store_.list_conversations(std::move(user_id), std::move(done));
 }
 
+void Messenger::conversation(std::string user_id, std::string conversation_id,
+                             Callback<store::ConversationSummary> done) {
+  if (!core::is_object_id(conversation_id)) {
+    return done(core::fail(not_found("Conversation not found")));
+  }
+  // The caller's list, filtered: one read, the same object as the list shows.
+  store_.list_conversations(std::move(user_id),
+                            [id = std::move(conversation_id), done = std::move(done)](
+                                core::Result<std::vector<store::ConversationSummary>> r) {
+                              if (!r) return done(core::fail(std::move(r.error())));
+                              for (auto& c : *r) {
+                                if (c.id == id) return done(std::move(c));
+                              }
+                              done(core::fail(not_found("Conversation not found")));
+                            });
+}
+
 void Messenger::mark_read(ReadRequest req, Callback<store::ReadOutcome> done) {
   if (!core::is_object_id(req.target_id)) {
     return done(core::fail(not_found("Conversation not found")));

@@ -81,6 +81,10 @@ class Messenger {
   void send(SendRequest request, core::Error prior, Callback<Sent> done);
   void history(HistoryRequest request, Callback<store::History> done);
   void conversations(std::string user_id, Callback<std::vector<store::ConversationSummary>> done);
+  // One of the caller's conversations by its id, as conversations() lists
+  // it; not_found for any other id (one the caller is not in, a user id).
+  void conversation(std::string user_id, std::string conversation_id,
+                    Callback<store::ConversationSummary> done);
   void mark_read(ReadRequest request, Callback<store::ReadOutcome> done);
   // Answers when the message store can serve a query (health checks).
   void ping(Callback<void> done) { store_.ping(std::move(done)); }
