@@ -448,6 +448,7 @@ void ChatSockets::on_send(const std::shared_ptr<socketio::Socket>& socket, socke
   core::Error type_errors;
   if (e.args.Size() > 1 && e.args[1].IsObject()) {
     req.to = string_member(e.args[1], "to", type_errors);
+    req.conversation_id = string_member(e.args[1], "conversationId", type_errors);
     req.text = string_member(e.args[1], "text", type_errors);
     req.temp_id = string_member(e.args[1], "tempId", type_errors);
   }

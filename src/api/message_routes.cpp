@@ -13,6 +13,7 @@ void Api::send_message(const http::Request& req, http::Reply reply) {
   core::Error type_errors;
   chat::SendRequest sr;
   sr.to = string_member(*body, "to", type_errors);
+  sr.conversation_id = string_member(*body, "conversationId", type_errors);
   sr.text = string_member(*body, "text", type_errors);
   sr.temp_id = string_member(*body, "tempId", type_errors);
   with_principal(

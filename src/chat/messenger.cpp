@@ -28,7 +28,11 @@ Messenger::Messenger(store::Store& store, core::RateLimiter& send_limiter)
 
 void Messenger::send(SendRequest req, core::Error prior, Callback<Sent> done) {
   core::Error err = std::move(prior);
-  if (!req.to) add_field(err, "to", "is required");
+  if (req.to && req.conversation_id) {
+    add_field(err, "conversationId", "give either to or conversationId, not both");
+  } else if (!req.to && !req.conversation_id) {
+    add_field(err, "to", "is required");
+  }
   if (!req.text) {
     add_field(err, "text", "is required");
   } else {
@@ -49,7 +53,12 @@ void Messenger::send(SendRequest req, core::Error prior, Callback<Sent> done) {
   }
   if (req.to && *req.to == req.from) add_field(err, "to", "cannot be yourself");
   if (!err.fields.empty()) return done(core::fail(std::move(err)));
-  if (!core::is_object_id(*req.to)) return done(core::fail(not_found("Recipient not found")));
+  if (req.to && !core::is_object_id(*req.to)) {
+    return done(core::fail(not_found("Recipient not found")));
+  }
+  if (req.conversation_id && !core::is_object_id(*req.conversation_id)) {
+    return done(core::fail(not_found("Conversation not found")));
+  }
 
   if (const auto d = send_limiter_.take(req.from); !d.allowed) {
     core::Error e =
@@ -61,12 +70,30 @@ void Messenger::send(SendRequest req, core::Error prior, Callback<Sent> done) {
   store::NewMessage m;
   m.id = core::new_object_id();
   m.from = std::move(req.from);
-  m.to = std::move(*req.to);
   m.text = std::move(*req.text);
   m.temp_id = std::move(req.temp_id);
   m.created_at = core::now_ms();
   m.new_conversation_id = core::new_object_id();
-  store_.append_message(std::move(m), [this, origin = std::move(req.origin),
+  if (req.to) {
+    m.to = std::move(*req.to);
+    return append(std::move(m), std::move(req.origin), std::move(done));
+  }
+  // By conversation: its other member is the recipient; a conversation the
+  // sender is not in is not found, as everywhere.
+  const std::string from = m.from;
+  store_.direct_peer(
+      from, std::move(*req.conversation_id),
+      [this, m = std::move(m), origin = std::move(req.origin),
+       done = std::move(done)](core::Result<std::optional<std::string>> peer) mutable {
+        if (!peer) return done(core::fail(std::move(peer.error())));
+        if (!*peer) return done(core::fail(not_found("Conversation not found")));
+        m.to = std::move(**peer);
+        append(std::move(m), std::move(origin), std::move(done));
+      });
+}
+
+void Messenger::append(store::NewMessage m, std::string origin, Callback<Sent> done) {
+  store_.append_message(std::move(m), [this, origin = std::move(origin),
                                        done = std::move(done)](core::Result<store::Appended> r) {
     if (!r) return done(core::fail(std::move(r.error())));
     if (!r->duplicate && events_) events_->message_stored(r->message, origin);

@@ -40,6 +40,8 @@ struct SendRequest {
   std::string from;  // the authenticated user, never the payload
   // nullopt: absent from the request.
   std::optional<std::string> to;
+  // Contract v1.1: in place of `to` (exactly one of the two).
+  std::optional<std::string> conversation_id;
   std::optional<std::string> text;
   std::optional<std::string> temp_id;
   std::string origin;  // the sending socket's id, if any
@@ -90,6 +92,9 @@ class Messenger {
   void ping(Callback<void> done) { store_.ping(std::move(done)); }
 
  private:
+  // Stores a validated, rate-limited message and tells MessageEvents.
+  void append(store::NewMessage m, std::string origin, Callback<Sent> done);
+
   store::Store& store_;
   core::RateLimiter& send_limiter_;
   MessageEvents* events_ = nullptr;

@@ -211,6 +211,10 @@ class Store {
   // starting after `after` when given; at most `limit`.
   virtual void pending_deliveries(std::string user_id, std::optional<PendingCursor> after,
                                   std::size_t limit, Callback<std::vector<Message>> done) = 0;
+  // The other member of a direct conversation `user_id` is in; nullopt when
+  // `user_id` is not a member (or there is no such conversation).
+  virtual void direct_peer(std::string user_id, std::string conversation_id,
+                           Callback<std::optional<std::string>> done) = 0;
   // The users who share a conversation with `user_id` (at most `limit`, in
   // no particular order).
   virtual void contacts(std::string user_id, std::size_t limit,

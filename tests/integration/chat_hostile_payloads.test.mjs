@@ -144,9 +144,11 @@ for (const mode of TRANSPORT_MODES) {
       const ca = await connect(srv.url, a, { ...T, label: 'A' });
       const cb = await connect(srv.url, b, { ...T, label: 'B', autoAck: true });
       try {
+        // (conversationId is no spoof since contract v1.1: with `to` it is a
+        // 400, tested in messages_by_conversation.)
         const payload = {
           to: b.user._id, text: 'plain text', tempId: 'spoof-1',
-          from: c.user._id, _id: 'f'.repeat(24), seq: 99, conversationId: 'e'.repeat(24),
+          from: c.user._id, _id: 'f'.repeat(24), seq: 99,
           delivered: true, read: true, createdAt: '2000-01-01T00:00:00.000Z', userId: c.user._id,
         };
         const ack = await emitAck(ca, 'message:send', payload, 'extra', { to: c.user._id }, 7);
@@ -154,7 +156,6 @@ for (const mode of TRANSPORT_MODES) {
         assert.deepEqual(Object.keys(ack).sort(), ['message', 'ok']);
         const m = assertMessage(ack.message, { from: a.user._id, to: b.user._id, text: 'plain text', tempId: 'spoof-1', seq: 1, delivered: false, read: false });
         assert.notEqual(m._id, payload._id);
-        assert.notEqual(m.conversationId, payload.conversationId);
         assert.notEqual(m.createdAt, payload.createdAt);
         const got = await cb.waitReceived(m._id);
         assert.deepEqual(got.args[0].message, ack.message);

@@ -458,6 +458,27 @@ TEST_F(SqliteStoreTest, ContactsAreTheUsersSharingAConversation) {
   EXPECT_EQ(contacts(b), std::vector<std::string>{a.id});
   EXPECT_TRUE(contacts(d).empty());
   EXPECT_EQ(contacts(a, 1).size(), 1U);
+
+  // The other member of a direct conversation, for its members only.
+  auto conversation_of = [&](const User& x, const User& y) {
+    auto r = await<std::optional<std::string>>([&](Callback<std::optional<std::string>> cb) {
+      store_->conversation_between(x.id, y.id, std::move(cb));
+    });
+    return r && *r ? **r : std::string();
+  };
+  auto peer = [&](const User& u, const std::string& conversation) {
+    auto r = await<std::optional<std::string>>([&](Callback<std::optional<std::string>> cb) {
+      store_->direct_peer(u.id, conversation, std::move(cb));
+    });
+    EXPECT_TRUE(r.has_value());
+    return r && *r ? **r : std::string("none");
+  };
+  const std::string ab = conversation_of(a, b);
+  ASSERT_FALSE(ab.empty());
+  EXPECT_EQ(peer(a, ab), b.id);
+  EXPECT_EQ(peer(b, ab), a.id);
+  EXPECT_EQ(peer(c, ab), "none");
+  EXPECT_EQ(peer(a, core::new_object_id()), "none");
 }
 
 TEST_F(SqliteStoreTest, DataSurvivesReopen) {

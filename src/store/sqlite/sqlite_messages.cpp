@@ -594,6 +594,26 @@ void SqliteStore::pending_deliveries(std::string user_id, std::optional<PendingC
   });
 }
 
+void SqliteStore::direct_peer(std::string user_id, std::string conversation_id,
+                              Callback<std::optional<std::string>> done) {
+  read([user_id = std::move(user_id), conversation_id = std::move(conversation_id),
+        done = std::move(done)](Connection* conn) {
+    if (!conn) return done(core::fail(closed_error()));
+    Connection& db = *conn;
+    auto st = db.prepare(
+        "SELECT peer.user_id FROM conversation_members mine "
+        "JOIN conversation_members peer ON peer.conversation_id = mine.conversation_id "
+        "AND peer.user_id <> mine.user_id "
+        "WHERE mine.conversation_id = ?1 AND mine.user_id = ?2 LIMIT 1");
+    if (!st) return done(core::fail(db_error(db, "prepare direct peer")));
+    st->bind(1, conversation_id).bind(2, user_id);
+    const int rc = st->step();
+    if (rc == SQLITE_ROW) return done(std::optional<std::string>(st->text(0)));
+    if (rc != SQLITE_DONE) return done(core::fail(db_error(db, "direct peer")));
+    done(std::optional<std::string>());
+  });
+}
+
 void SqliteStore::contacts(std::string user_id, std::size_t limit,
                            Callback<std::vector<std::string>> done) {
   read([user_id = std::move(user_id), limit, done = std::move(done)](Connection* conn) {

@@ -66,6 +66,8 @@ class SqliteStore final : public Store {
                       EpochMs at, Callback<std::int64_t> done) override;
   void pending_deliveries(std::string user_id, std::optional<PendingCursor> after,
                           std::size_t limit, Callback<std::vector<Message>> done) override;
+  void direct_peer(std::string user_id, std::string conversation_id,
+                   Callback<std::optional<std::string>> done) override;
   void contacts(std::string user_id, std::size_t limit,
                 Callback<std::vector<std::string>> done) override;
   void conversation_between(std::string a, std::string b,
