@@ -37,6 +37,14 @@ void Api::history(const http::Request& req, http::Reply reply) {
                        "must be an integer from 1 to 200");
         read_int_param(req, "skip", 0, kMaxSkip, skip, err, "must be a non-negative integer");
         read_int_param(req, "afterSeq", 0, kMaxSkip, after, err, "must be a non-negative integer");
+        std::string ignored;
+        if (req.query_param("afterSeq", ignored) &&
+            (req.query_param("before", ignored) || req.query_param("skip", ignored))) {
+          // Contract v1.1: afterSeq pages by seq alone.
+          err.code = core::ErrorCode::validation_failed;
+          err.message = "Validation failed";
+          err.fields.push_back({"afterSeq", "cannot be combined with before or skip"});
+        }
         if (!err.fields.empty()) return rep(http::Response::error(err));
         chat::HistoryRequest hr;
         hr.caller_id = p.user.id;

@@ -400,6 +400,10 @@ describe('GET /api/messages/:id', () => {
     for (const afterSeq of ['-1', 'x', '2.5']) {
       assertValidation(await request(srv.url, `/api/messages/${cid}?afterSeq=${afterSeq}`, { token: a.token }), ['afterSeq'], { exact: true });
     }
+    // Contract v1.1: afterSeq with any before or skip parameter.
+    for (const extra of [`before=${all[3]._id}`, 'skip=0', 'skip=5', 'before=']) {
+      assertValidation(await request(srv.url, `/api/messages/${cid}?afterSeq=1&${extra}`, { token: a.token }), ['afterSeq'], { exact: true });
+    }
   });
 
   test('a malformed before, or one that is not a message of this conversation, is 400', async () => {
