@@ -178,11 +178,9 @@ HttpRun::Totals HttpRun::totals() const {
 
 // Runs `fn` for every client, on its worker's thread.
 void HttpRun::each_client(void (HttpLoadClient::*fn)()) {
-  for (std::size_t w = 0; w < pool_.size(); ++w) {
-    asio::post(pool_[w].io(), [this, fn, w] {
-      for (std::size_t i = w; i < clients_.size(); i += pool_.size()) (clients_[i].get()->*fn)();
-    });
-  }
+  pool_.post_each([this, fn](std::size_t w) {
+    for (std::size_t i = w; i < clients_.size(); i += pool_.size()) (clients_[i].get()->*fn)();
+  });
 }
 
 void HttpRun::progress_line(const char* what) {

@@ -93,9 +93,7 @@ IdleRun::Totals IdleRun::totals() const {
 }
 
 void IdleRun::each_worker(void (IdleRun::*fn)(std::size_t worker)) {
-  for (std::size_t w = 0; w < pool_.size(); ++w) {
-    asio::post(pool_[w].io(), [this, fn, w] { (this->*fn)(w); });
-  }
+  pool_.post_each([this, fn](std::size_t w) { (this->*fn)(w); });
 }
 
 void IdleRun::close_all(std::size_t worker) {

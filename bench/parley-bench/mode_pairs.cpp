@@ -128,11 +128,8 @@ Totals PairsRun::totals() const {
   return t;
 }
 
-// Runs `fn(worker)` on each worker's thread.
 void PairsRun::on_workers(void (PairsRun::*fn)(std::size_t worker)) {
-  for (std::size_t w = 0; w < pool_.size(); ++w) {
-    asio::post(pool_[w].io(), [this, fn, w] { (this->*fn)(w); });
-  }
+  pool_.post_each([this, fn](std::size_t w) { (this->*fn)(w); });
 }
 
 void PairsRun::start_connects(std::size_t worker) {

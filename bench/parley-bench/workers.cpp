@@ -1,5 +1,7 @@
 #include "parley-bench/workers.hpp"
 
+#include <boost/asio/post.hpp>
+
 namespace parley::bench {
 
 // One thread runs each io_context: the hint lets Asio skip the scheduler
@@ -37,6 +39,12 @@ void WorkerPool::drain() {
   for (auto& w : workers_) {
     w->io().restart();
     w->io().poll();
+  }
+}
+
+void WorkerPool::post_each(const std::function<void(std::size_t worker)>& fn) {
+  for (std::size_t w = 0; w < workers_.size(); ++w) {
+    boost::asio::post(workers_[w]->io(), [fn, w] { fn(w); });
   }
 }
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -59,6 +60,8 @@ class WorkerPool {
   // loop (the cancelled operations of discarded connections), so that
   // nothing queued refers to a connection once it is destroyed.
   void drain();
+  // Runs `fn(worker index)` on each worker's thread.
+  void post_each(const std::function<void(std::size_t worker)>& fn);
 
  private:
   std::vector<std::unique_ptr<Worker>> workers_;
