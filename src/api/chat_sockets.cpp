@@ -147,19 +147,15 @@ ChatSockets::ChatSockets(ChatSocketOptions options, auth::Accounts& accounts,
     const std::string_view except = p.substr(0, nl1);
     std::string_view audience = p.substr(nl1 + 1, nl2 - nl1 - 1);
     const std::string_view event = p.substr(nl2 + 1);
-    if (audience == "*") {
-      auto json = std::make_shared<const std::string>(event);
-      sio_->for_each_in_room(
-          "presence", [json](const std::shared_ptr<socketio::Socket>& s) { s->emit(*json); },
-          except);
-      return;
-    }
+    // Encoded once for everyone it reaches, one hand-off per I/O thread.
+    if (audience == "*") return sio_->emit_to_rooms({"presence"}, event, except);
+    std::vector<std::string> rooms;
     while (!audience.empty()) {
       const auto comma = audience.find(',');
-      const std::string_view id = audience.substr(0, comma);
-      sio_->emit_to_room("user:" + std::string(id), event);
+      rooms.push_back("user:" + std::string(audience.substr(0, comma)));
       audience = comma == std::string_view::npos ? std::string_view() : audience.substr(comma + 1);
     }
+    sio_->emit_to_rooms(rooms, event);
   });
 }
 

@@ -83,11 +83,6 @@ void Delivery::flush() {
   }
 }
 
-std::size_t Delivery::acks_waiting() const {
-  std::lock_guard lock(acks_mutex_);
-  return cursors_.acks_waiting();
-}
-
 void Delivery::pending(std::string user_id, std::optional<store::PendingCursor> after,
                        std::size_t limit, store::Callback<std::vector<store::Message>> done) {
   store_.pending_deliveries(std::move(user_id), std::move(after), limit, std::move(done));

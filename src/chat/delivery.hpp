@@ -78,9 +78,6 @@ class Delivery final : public MessageEvents {
   // Stores when a user was last seen (their last device left).
   void went_offline(std::string user_id, core::EpochMs at, store::Callback<void> done);
 
-  // Acks waiting for a cursor write, for tests and metrics.
-  std::size_t acks_waiting() const;
-
  private:
   void flush();
 
@@ -88,7 +85,7 @@ class Delivery final : public MessageEvents {
   cluster::Broker& broker_;
   DeliverySink* sink_ = nullptr;
 
-  mutable std::mutex acks_mutex_;  // guards cursors_
+  std::mutex acks_mutex_;  // guards cursors_
   DeliveredCursors cursors_;
 };
 

@@ -378,9 +378,30 @@ void Server::run_per_thread(std::vector<std::shared_ptr<Socket>> sockets,
 }
 
 void Server::emit_to_room(const std::string& room, std::string_view array_json) {
-  auto targets = members(room);
+  emit_to(members(room), array_json);
+}
+
+void Server::emit_to_rooms(const std::vector<std::string>& rooms, std::string_view array_json,
+                           std::string_view except_id) {
+  std::vector<std::shared_ptr<Socket>> targets;
+  for (const auto& room : rooms) {
+    auto in_room = members(room);
+    if (targets.empty()) {
+      targets = std::move(in_room);
+    } else {
+      targets.insert(targets.end(), std::make_move_iterator(in_room.begin()),
+                     std::make_move_iterator(in_room.end()));
+    }
+  }
+  if (!except_id.empty()) {
+    std::erase_if(targets, [except_id](const auto& t) { return t->id() == except_id; });
+  }
+  emit_to(std::move(targets), array_json);
+}
+
+void Server::emit_to(std::vector<std::shared_ptr<Socket>> targets, std::string_view array_json) {
   if (targets.empty()) return;
-  // Encoded once; every socket of the room shares the bytes.
+  // Encoded once; every socket shares the bytes.
   auto packet = std::make_shared<const std::string>(
       encode(PacketType::event, targets.front()->nsp(), std::nullopt, array_json));
   run_per_thread(std::move(targets),

@@ -139,6 +139,10 @@ class Server {
 
   // Any thread. Sends ["event", ...] to every socket in `room`.
   void emit_to_room(const std::string& room, std::string_view array_json);
+  // Any thread. The same to the sockets of every room in `rooms` (rooms
+  // with no socket in common), encoded once, except the socket `except_id`.
+  void emit_to_rooms(const std::vector<std::string>& rooms, std::string_view array_json,
+                     std::string_view except_id = {});
   // Any thread. Runs `fn` on the thread of each socket in `room`, except the
   // socket whose id is `except_id`.
   void for_each_in_room(const std::string& room,
@@ -160,6 +164,8 @@ class Server {
   };
   Shard& shard(const std::string& room);
   std::vector<std::shared_ptr<Socket>> members(const std::string& room);
+  // Sends the event, encoded once, to `targets`.
+  void emit_to(std::vector<std::shared_ptr<Socket>> targets, std::string_view array_json);
   // Runs `fn` on each of `sockets` that is still open, with one hand-off per
   // I/O thread.
   static void run_per_thread(std::vector<std::shared_ptr<Socket>> sockets,
