@@ -140,16 +140,13 @@ void Messenger::conversation(std::string user_id, std::string conversation_id,
   if (!core::is_object_id(conversation_id)) {
     return done(core::fail(not_found("Conversation not found")));
   }
-  // The caller's list, filtered: one read, the same object as the list shows.
-  store_.list_conversations(std::move(user_id),
-                            [id = std::move(conversation_id), done = std::move(done)](
-                                core::Result<std::vector<store::ConversationSummary>> r) {
-                              if (!r) return done(core::fail(std::move(r.error())));
-                              for (auto& c : *r) {
-                                if (c.id == id) return done(std::move(c));
-                              }
-                              done(core::fail(not_found("Conversation not found")));
-                            });
+  store_.conversation(
+      std::move(user_id), std::move(conversation_id),
+      [done = std::move(done)](core::Result<std::optional<store::ConversationSummary>> r) {
+        if (!r) return done(core::fail(std::move(r.error())));
+        if (!*r) return done(core::fail(not_found("Conversation not found")));
+        done(std::move(**r));
+      });
 }
 
 void Messenger::mark_read(ReadRequest req, Callback<store::ReadOutcome> done) {

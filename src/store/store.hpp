@@ -196,6 +196,10 @@ class Store {
   // The user's conversations, most recent activity first.
   virtual void list_conversations(std::string user_id,
                                   Callback<std::vector<ConversationSummary>> done) = 0;
+  // One of them by its id, as list_conversations has it; nullopt when the
+  // user is not in that conversation (or there is none).
+  virtual void conversation(std::string user_id, std::string conversation_id,
+                            Callback<std::optional<ConversationSummary>> done) = 0;
   // Moves the caller's read (and delivered) cursor up to `up_to_id`;
   // validation_failed when that is not a message of the conversation.
   virtual void mark_read(ReadRequest request, Callback<std::optional<ReadOutcome>> done) = 0;

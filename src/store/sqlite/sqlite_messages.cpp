@@ -349,63 +349,87 @@ void SqliteStore::read_history(HistoryQuery query, Callback<std::optional<Histor
   });
 }
 
+namespace {
+
+// The caller's conversations (all, or the one `only`), most recent first,
+// with each one's last message and unread count.
+core::Result<std::vector<ConversationSummary>> conversations_of(
+    Connection& db, const std::string& me, const std::optional<std::string>& only) {
+  static const std::string base = fmt::format(
+      "SELECT c.id, c.updated_at, mine.read_seq, u.{} FROM conversation_members mine "
+      "JOIN conversations c ON c.id = mine.conversation_id "
+      "JOIN conversation_members peer ON peer.conversation_id = mine.conversation_id "
+      "AND peer.user_id <> mine.user_id "
+      "JOIN users u ON u.id = peer.user_id "
+      "WHERE mine.user_id = ?1",
+      "id, u.name, u.email, u.avatar, u.created_at, u.last_seen");
+  static const std::string all_sql = base + " ORDER BY c.updated_at DESC, c.id DESC";
+  static const std::string one_sql = base + " AND mine.conversation_id = ?2";
+  std::vector<ConversationSummary> out;
+  std::vector<std::int64_t> read_seqs;
+  {
+    auto st = db.prepare(only ? one_sql.c_str() : all_sql.c_str());
+    if (!st) return core::fail(db_error(db, "prepare conversations"));
+    st->bind(1, me);
+    if (only) st->bind(2, *only);
+    int rc = 0;
+    while ((rc = st->step()) == SQLITE_ROW) {
+      ConversationSummary c;
+      c.id = st->text(0);
+      c.updated_at = st->integer(1);
+      read_seqs.push_back(st->integer(2));
+      c.peer = read_user(*st, 3);
+      c.participants = {me, c.peer.id};
+      std::sort(c.participants.begin(), c.participants.end());
+      out.push_back(std::move(c));
+    }
+    if (rc != SQLITE_DONE) return core::fail(db_error(db, "conversations"));
+  }
+  static const std::string last_sql =
+      fmt::format("SELECT {} FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT 1",
+                  kMessageColumns);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    auto& c = out[i];
+    {
+      auto st = db.prepare(last_sql.c_str());
+      if (!st) return core::fail(db_error(db, "prepare last message"));
+      st->bind(1, c.id);
+      if (st->step() == SQLITE_ROW) c.last_message = read_message(*st);
+    }
+    if (c.last_message) {
+      std::vector<Message> one{std::move(*c.last_message)};
+      if (auto r = fill_receipts(db, c.id, one); !r) return core::fail(std::move(r.error()));
+      c.last_message = std::move(one.front());
+    }
+    auto st = db.prepare(
+        "SELECT count(*) FROM messages WHERE conversation_id = ? AND seq > ? AND sender_id <> ?");
+    if (!st) return core::fail(db_error(db, "prepare unread"));
+    st->bind(1, c.id).bind(2, read_seqs[i]).bind(3, me);
+    if (st->step() != SQLITE_ROW) return core::fail(db_error(db, "unread"));
+    c.unread_count = st->integer(0);
+  }
+  return out;
+}
+
+}  // namespace
+
 void SqliteStore::list_conversations(std::string user_id,
                                      Callback<std::vector<ConversationSummary>> done) {
   read([me = std::move(user_id), done = std::move(done)](Connection* conn) {
     if (!conn) return done(core::fail(closed_error()));
-    Connection& db = *conn;
-    static const std::string sql = fmt::format(
-        "SELECT c.id, c.updated_at, mine.read_seq, u.{} FROM conversation_members mine "
-        "JOIN conversations c ON c.id = mine.conversation_id "
-        "JOIN conversation_members peer ON peer.conversation_id = mine.conversation_id "
-        "AND peer.user_id <> mine.user_id "
-        "JOIN users u ON u.id = peer.user_id "
-        "WHERE mine.user_id = ? ORDER BY c.updated_at DESC, c.id DESC",
-        "id, u.name, u.email, u.avatar, u.created_at, u.last_seen");
-    std::vector<ConversationSummary> out;
-    std::vector<std::int64_t> read_seqs;
-    {
-      auto st = db.prepare(sql.c_str());
-      if (!st) return done(core::fail(db_error(db, "prepare conversations")));
-      st->bind(1, me);
-      int rc = 0;
-      while ((rc = st->step()) == SQLITE_ROW) {
-        ConversationSummary c;
-        c.id = st->text(0);
-        c.updated_at = st->integer(1);
-        read_seqs.push_back(st->integer(2));
-        c.peer = read_user(*st, 3);
-        c.participants = {me, c.peer.id};
-        std::sort(c.participants.begin(), c.participants.end());
-        out.push_back(std::move(c));
-      }
-      if (rc != SQLITE_DONE) return done(core::fail(db_error(db, "conversations")));
-    }
-    static const std::string last_sql =
-        fmt::format("SELECT {} FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT 1",
-                    kMessageColumns);
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      auto& c = out[i];
-      {
-        auto st = db.prepare(last_sql.c_str());
-        if (!st) return done(core::fail(db_error(db, "prepare last message")));
-        st->bind(1, c.id);
-        if (st->step() == SQLITE_ROW) c.last_message = read_message(*st);
-      }
-      if (c.last_message) {
-        std::vector<Message> one{std::move(*c.last_message)};
-        if (auto r = fill_receipts(db, c.id, one); !r)
-          return done(core::fail(std::move(r.error())));
-        c.last_message = std::move(one.front());
-      }
-      auto st = db.prepare(
-          "SELECT count(*) FROM messages WHERE conversation_id = ? AND seq > ? AND sender_id <> ?");
-      if (!st) return done(core::fail(db_error(db, "prepare unread")));
-      st->bind(1, c.id).bind(2, read_seqs[i]).bind(3, me);
-      if (st->step() != SQLITE_ROW) return done(core::fail(db_error(db, "unread")));
-      c.unread_count = st->integer(0);
-    }
-    done(std::move(out));
+    done(conversations_of(*conn, me, std::nullopt));
+  });
+}
+
+void SqliteStore::conversation(std::string user_id, std::string conversation_id,
+                               Callback<std::optional<ConversationSummary>> done) {
+  read([me = std::move(user_id), id = std::move(conversation_id),
+        done = std::move(done)](Connection* conn) {
+    if (!conn) return done(core::fail(closed_error()));
+    auto r = conversations_of(*conn, me, id);
+    if (!r) return done(core::fail(std::move(r.error())));
+    if (r->empty()) return done(std::optional<ConversationSummary>());
+    done(std::optional<ConversationSummary>(std::move(r->front())));
   });
 }
 

@@ -61,6 +61,8 @@ class SqliteStore final : public Store {
   void read_history(HistoryQuery query, Callback<std::optional<History>> done) override;
   void list_conversations(std::string user_id,
                           Callback<std::vector<ConversationSummary>> done) override;
+  void conversation(std::string user_id, std::string conversation_id,
+                    Callback<std::optional<ConversationSummary>> done) override;
   void mark_read(ReadRequest request, Callback<std::optional<ReadOutcome>> done) override;
   void mark_delivered(std::string conversation_id, std::string user_id, std::int64_t up_to_seq,
                       EpochMs at, Callback<std::int64_t> done) override;
