@@ -8,11 +8,13 @@
 namespace parley::api {
 
 Api::Api(ApiOptions options, auth::Accounts& accounts, chat::Directory& directory,
-         chat::Messenger& messenger, obs::Metrics& metrics, core::RateLimiter& auth_limiter)
+         chat::Messenger& messenger, chat::Groups& groups, obs::Metrics& metrics,
+         core::RateLimiter& auth_limiter)
     : options_(std::move(options)),
       accounts_(accounts),
       directory_(directory),
       messenger_(messenger),
+      groups_(groups),
       metrics_(metrics),
       auth_limiter_(auth_limiter),
       started_(std::chrono::steady_clock::now()) {}
@@ -32,7 +34,11 @@ void Api::mount(http::Router& router) {
   router.add("GET", "/api/messages/:id", bind(&Api::history));
   router.add("POST", "/api/messages/:id/read", bind(&Api::mark_read));
   router.add("GET", "/api/conversations", bind(&Api::conversations));
+  router.add("POST", "/api/conversations", bind(&Api::create_group));
   router.add("GET", "/api/conversations/:id", bind(&Api::conversation));
+  router.add("PATCH", "/api/conversations/:id", bind(&Api::rename_group));
+  router.add("POST", "/api/conversations/:id/members", bind(&Api::add_members));
+  router.add("DELETE", "/api/conversations/:id/members/:userId", bind(&Api::remove_member));
   router.add("GET", "/api/health", bind(&Api::health));
   router.add("GET", "/metrics", bind(&Api::metrics));
 }

@@ -12,6 +12,7 @@
 
 #include "auth/accounts.hpp"
 #include "chat/directory.hpp"
+#include "chat/groups.hpp"
 #include "chat/messenger.hpp"
 #include "core/rate_limiter.hpp"
 #include "http/router.hpp"
@@ -31,7 +32,8 @@ struct ApiOptions {
 class Api {
  public:
   Api(ApiOptions options, auth::Accounts& accounts, chat::Directory& directory,
-      chat::Messenger& messenger, obs::Metrics& metrics, core::RateLimiter& auth_limiter);
+      chat::Messenger& messenger, chat::Groups& groups, obs::Metrics& metrics,
+      core::RateLimiter& auth_limiter);
 
   void mount(http::Router& router);
 
@@ -47,6 +49,10 @@ class Api {
   void conversations(const http::Request& req, http::Reply reply);
   void conversation(const http::Request& req, http::Reply reply);
   void mark_read(const http::Request& req, http::Reply reply);
+  void create_group(const http::Request& req, http::Reply reply);
+  void rename_group(const http::Request& req, http::Reply reply);
+  void add_members(const http::Request& req, http::Reply reply);
+  void remove_member(const http::Request& req, http::Reply reply);
   void health(const http::Request& req, http::Reply reply);
   void metrics(const http::Request& req, http::Reply reply);
 
@@ -63,6 +69,7 @@ class Api {
   auth::Accounts& accounts_;
   chat::Directory& directory_;
   chat::Messenger& messenger_;
+  chat::Groups& groups_;
   obs::Metrics& metrics_;
   core::RateLimiter& auth_limiter_;
   std::chrono::steady_clock::time_point started_;

@@ -33,14 +33,15 @@ struct ChatSockets::SocketState {
   std::string token;  // re-checked every revalidate_every
   // Socket thread only.
   chat::DeviceFeed feed;
-  // Typing indicators to each peer, kept in order: the peer's conversation
-  // id once known, and the indicators waiting for its lookup.
-  struct TypingPeer {
+  // Typing indicators to each peer ("u:<id>") or conversation ("c:<id>"),
+  // kept in order: a peer's conversation id once known, and the
+  // indicators waiting for a lookup.
+  struct TypingTarget {
     std::optional<std::string> conversation_id;
     bool lookup_in_flight = false;
     std::vector<bool> waiting;
   };
-  std::unordered_map<std::string, TypingPeer> typing;
+  std::unordered_map<std::string, TypingTarget> typing;
 };
 
 namespace {
@@ -50,8 +51,9 @@ constexpr auto kReplayPoll = std::chrono::milliseconds(5);
 
 constexpr const char* kPresenceChannel = "presence";
 
-// Peers whose typing state a socket remembers (bounded per socket).
-constexpr std::size_t kMaxTypingPeers = 256;
+// Peers and conversations whose typing state a socket remembers (bounded
+// per socket).
+constexpr std::size_t kMaxTypingTargets = 256;
 
 std::optional<std::string> member_string(const rapidjson::Value& obj, const char* key) {
   if (!obj.IsObject()) return std::nullopt;
@@ -287,7 +289,8 @@ void ChatSockets::replay_when_drained(const std::shared_ptr<socketio::Socket>& s
 
 void ChatSockets::deliver(const std::shared_ptr<socketio::Socket>& socket,
                           const chat::OutgoingPtr& item) {
-  if (item->message.to != state(socket)->user.id) {
+  const std::string& user = state(socket)->user.id;
+  if (item->message.from == user) {
     // The sender's other devices: the contract asks every message:received
     // for an ack, but a sender's own ack is no delivery receipt.
     socket->emit_with_ack(item->encoded, options_.delivery_ack_timeout,
@@ -295,23 +298,31 @@ void ChatSockets::deliver(const std::shared_ptr<socketio::Socket>& socket,
     return;
   }
   socket->emit_with_ack(item->encoded, options_.delivery_ack_timeout,
-                        [this, item](std::optional<rapidjson::Document> ack) {
+                        [this, item, user](std::optional<rapidjson::Document> ack) {
                           // Not acked: it stays pending and comes again.
-                          if (ack) delivery_.acked(item->message);
+                          if (ack) delivery_.acked(item->message, user);
                         });
 }
 
 void ChatSockets::message(chat::Committed committed) {
   if (!sio_) return;
-  const std::string to = "user:" + committed.message.to;
-  const std::string from = "user:" + committed.message.from;
+  // The recipient's (a group's members') sockets and the sender's other
+  // devices: distinct users' rooms, one hand-off per I/O thread for all.
+  std::vector<std::string> rooms;
+  if (committed.members) {
+    rooms.reserve(committed.members->size());
+    for (const auto& member : *committed.members) rooms.push_back("user:" + member);
+  } else {
+    rooms = {"user:" + committed.message.to, "user:" + committed.message.from};
+  }
   auto item = outgoing(std::move(committed.message));
-  auto deliver_or_hold = [this, item](const std::shared_ptr<socketio::Socket>& s) {
-    SocketState* st = state(s);
-    if (st && st->feed.live(item)) deliver(s, item);
-  };
-  sio_->for_each_in_room(to, deliver_or_hold);
-  sio_->for_each_in_room(from, deliver_or_hold, committed.origin);
+  sio_->for_each_in_rooms(
+      rooms,
+      [this, item](const std::shared_ptr<socketio::Socket>& s) {
+        SocketState* st = state(s);
+        if (st && st->feed.live(item)) deliver(s, item);
+      },
+      committed.origin);
 }
 
 void ChatSockets::delivered(const chat::DeliveredReceipt& receipt) {
@@ -325,24 +336,41 @@ void ChatSockets::delivered(const chat::DeliveredReceipt& receipt) {
                        write_string(w, receipt.conversation_id);
                        w.Key("deliveredAt");
                        write_string(w, core::to_iso8601(receipt.at));
+                       if (receipt.in_group) {
+                         w.Key("userId");
+                         write_string(w, receipt.user_id);
+                       }
                        w.EndObject();
                      }));
 }
 
 void ChatSockets::read(const store::ReadOutcome& outcome, const std::string& reader_id) {
   if (!sio_) return;
-  sio_->emit_to_room("user:" + outcome.peer_id, event_json("message:read", [&](JsonWriter& w) {
-                       w.StartObject();
-                       w.Key("conversationId");
-                       write_string(w, outcome.conversation_id);
-                       w.Key("readerId");
-                       write_string(w, reader_id);
-                       w.Key("upTo");
-                       write_optional(w, outcome.up_to_id);
-                       w.Key("readAt");
-                       write_string(w, core::to_iso8601(outcome.read_at));
-                       w.EndObject();
-                     }));
+  std::vector<std::string> rooms;
+  rooms.reserve(outcome.others.size());
+  for (const auto& other : outcome.others) rooms.push_back("user:" + other);
+  sio_->emit_to_rooms(rooms, event_json("message:read", [&](JsonWriter& w) {
+                        w.StartObject();
+                        w.Key("conversationId");
+                        write_string(w, outcome.conversation_id);
+                        w.Key("readerId");
+                        write_string(w, reader_id);
+                        w.Key("upTo");
+                        write_optional(w, outcome.up_to_id);
+                        w.Key("readAt");
+                        write_string(w, core::to_iso8601(outcome.read_at));
+                        w.EndObject();
+                      }));
+}
+
+void ChatSockets::conversation_updated(const store::GroupUpdate& update) {
+  if (!sio_) return;
+  // Each member sees the group with their own unread count; a removed
+  // member sees it without themselves, once.
+  for (const auto& [user, unread] : update.audience) {
+    sio_->emit_to_room("user:" + user, "[\"conversation:updated\",{\"conversation\":" +
+                                           conversation_json(update.conversation, unread) + "}]");
+  }
 }
 
 void ChatSockets::broadcast_presence(const std::string& array_json,
@@ -506,14 +534,17 @@ void ChatSockets::on_typing(const std::shared_ptr<socketio::Socket>& socket, soc
   SocketState* st = state(socket);
   const rapidjson::Value* payload = e.args.Size() > 1 ? &e.args[1] : nullptr;
   if (!payload || !payload->IsObject()) return;
-  const auto to = member_string(*payload, "to");
-  if (!to || !core::is_object_id(*to) || *to == st->user.id) return;
   const auto it = payload->FindMember("isTyping");
   const bool typing = it != payload->MemberEnd() && it->value.IsBool() && it->value.GetBool();
+  const auto conversation_id = member_string(*payload, "conversationId");
+  const auto to = conversation_id ? std::nullopt : member_string(*payload, "to");
+  if (conversation_id && !core::is_object_id(*conversation_id)) return;
+  if (!conversation_id && (!to || !core::is_object_id(*to) || *to == st->user.id)) return;
   if (!typing_limiter_.take(st->user.id).allowed) return;  // relayed, not stored: drop extras
-  if (st->typing.size() > kMaxTypingPeers) st->typing.clear();
-  auto& peer = st->typing[*to];
-  if (peer.conversation_id) return emit_typing(st->user.id, *to, peer.conversation_id, typing);
+  if (st->typing.size() > kMaxTypingTargets) st->typing.clear();
+  if (conversation_id) return on_conversation_typing(socket, *conversation_id, typing);
+  auto& peer = st->typing["u:" + *to];
+  if (peer.conversation_id) return emit_typing(st->user.id, {*to}, peer.conversation_id, typing);
   peer.waiting.push_back(typing);
   if (peer.lookup_in_flight) return;  // sent in order when the lookup answers
   peer.lookup_in_flight = true;
@@ -522,28 +553,61 @@ void ChatSockets::on_typing(const std::shared_ptr<socketio::Socket>& socket, soc
         std::optional<std::string> id = conv ? std::move(*conv) : std::nullopt;
         socket->post([this, socket, to, id = std::move(id)] {
           SocketState* s = state(socket);
-          auto& p = s->typing[to];
+          auto& p = s->typing["u:" + to];
           p.lookup_in_flight = false;
           if (id) p.conversation_id = id;  // a conversation's id never changes
-          for (bool t : p.waiting) emit_typing(s->user.id, to, id, t);
+          for (bool t : p.waiting) emit_typing(s->user.id, {to}, id, t);
           p.waiting.clear();
         });
       });
 }
 
-void ChatSockets::emit_typing(const std::string& from, const std::string& to,
+void ChatSockets::on_conversation_typing(const std::shared_ptr<socketio::Socket>& socket,
+                                         const std::string& conversation_id, bool typing) {
+  SocketState* st = state(socket);
+  auto& target = st->typing["c:" + conversation_id];
+  target.waiting.push_back(typing);
+  if (target.lookup_in_flight) return;  // sent in order when the lookup answers
+  target.lookup_in_flight = true;
+  // Looked up each time: members come and go, and a removed member must
+  // hear nothing more.
+  delivery_.members(
+      st->user.id, conversation_id,
+      [this, socket, conversation_id](core::Result<std::optional<std::vector<std::string>>> r) {
+        auto members = std::make_shared<std::vector<std::string>>();
+        const bool member = r && *r;
+        if (member) *members = std::move(**r);
+        socket->post([this, socket, conversation_id, members, member] {
+          SocketState* s = state(socket);
+          auto& t = s->typing["c:" + conversation_id];
+          t.lookup_in_flight = false;
+          std::vector<bool> waiting = std::move(t.waiting);
+          t.waiting.clear();
+          if (!member) return;  // not a conversation of theirs: nothing to relay
+          std::erase(*members, s->user.id);
+          for (bool is_typing : waiting) {
+            emit_typing(s->user.id, *members, conversation_id, is_typing);
+          }
+        });
+      });
+}
+
+void ChatSockets::emit_typing(const std::string& from, const std::vector<std::string>& to,
                               const std::optional<std::string>& conversation_id, bool typing) {
-  if (!sio_) return;
-  sio_->emit_to_room("user:" + to, event_json("typing", [&](JsonWriter& w) {
-                       w.StartObject();
-                       w.Key("from");
-                       write_string(w, from);
-                       w.Key("conversationId");
-                       write_optional(w, conversation_id);
-                       w.Key("isTyping");
-                       w.Bool(typing);
-                       w.EndObject();
-                     }));
+  if (!sio_ || to.empty()) return;
+  std::vector<std::string> rooms;
+  rooms.reserve(to.size());
+  for (const auto& user : to) rooms.push_back("user:" + user);
+  sio_->emit_to_rooms(rooms, event_json("typing", [&](JsonWriter& w) {
+                        w.StartObject();
+                        w.Key("from");
+                        write_string(w, from);
+                        w.Key("conversationId");
+                        write_optional(w, conversation_id);
+                        w.Key("isTyping");
+                        w.Bool(typing);
+                        w.EndObject();
+                      }));
 }
 
 }  // namespace parley::api

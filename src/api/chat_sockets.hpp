@@ -89,6 +89,7 @@ class ChatSockets final : public socketio::Application, public chat::DeliverySin
   void message(chat::Committed committed) override;
   void delivered(const chat::DeliveredReceipt& receipt) override;
   void read(const store::ReadOutcome& outcome, const std::string& reader_id) override;
+  void conversation_updated(const store::GroupUpdate& update) override;
 
  private:
   struct SocketState;
@@ -107,7 +108,11 @@ class ChatSockets final : public socketio::Application, public chat::DeliverySin
   void on_send(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
   void on_read(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
   void on_typing(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
-  void emit_typing(const std::string& from, const std::string& to,
+  // Typing by conversation id (direct or group): relayed to its other
+  // members, looked up for each burst of indicators.
+  void on_conversation_typing(const std::shared_ptr<socketio::Socket>& socket,
+                              const std::string& conversation_id, bool typing);
+  void emit_typing(const std::string& from, const std::vector<std::string>& to,
                    const std::optional<std::string>& conversation_id, bool typing);
 
   ChatSocketOptions options_;

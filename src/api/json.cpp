@@ -36,13 +36,40 @@ core::Result<rapidjson::Document> parse_body(const http::Request& req, std::size
   return doc;
 }
 
-std::optional<std::string> string_member(const rapidjson::Value& obj, const char* field,
-                                         core::Error& err) {
-  // Like JSON.parse, the last of duplicate keys wins.
+namespace {
+
+// Like JSON.parse, the last of duplicate keys wins.
+rapidjson::Value::ConstMemberIterator last_member(const rapidjson::Value& obj, const char* field) {
   auto it = obj.MemberEnd();
   for (auto m = obj.MemberBegin(); m != obj.MemberEnd(); ++m) {
     if (std::string_view(m->name.GetString(), m->name.GetStringLength()) == field) it = m;
   }
+  return it;
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> string_array_member(const rapidjson::Value& obj,
+                                                            const char* field, core::Error& err) {
+  const auto it = last_member(obj, field);
+  if (it == obj.MemberEnd() || it->value.IsNull()) return std::nullopt;
+  bool strings = it->value.IsArray();
+  if (strings) {
+    for (const auto& v : it->value.GetArray()) strings = strings && v.IsString();
+  }
+  if (!strings) {
+    err.add_field(field, "must be an array of user ids");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  out.reserve(it->value.Size());
+  for (const auto& v : it->value.GetArray()) out.emplace_back(v.GetString(), v.GetStringLength());
+  return out;
+}
+
+std::optional<std::string> string_member(const rapidjson::Value& obj, const char* field,
+                                         core::Error& err) {
+  const auto it = last_member(obj, field);
   if (it == obj.MemberEnd() || it->value.IsNull()) return std::nullopt;
   if (!it->value.IsString()) {
     err.code = core::ErrorCode::validation_failed;
@@ -129,7 +156,10 @@ void write_message(JsonWriter& w, const store::Message& m) {
   w.Key("from");
   write_string(w, m.from);
   w.Key("to");
-  write_string(w, m.to);
+  if (m.in_group)
+    w.Null();
+  else
+    write_string(w, m.to);
   w.Key("text");
   write_string(w, m.text);
   w.Key("createdAt");
@@ -142,6 +172,12 @@ void write_message(JsonWriter& w, const store::Message& m) {
   w.Bool(m.read_at.has_value());
   w.Key("readAt");
   write_optional_time(w, m.read_at);
+  if (m.in_group) {
+    w.Key("deliveredCount");
+    w.Int64(m.delivered_count);
+    w.Key("readCount");
+    w.Int64(m.read_count);
+  }
   if (m.temp_id) {
     w.Key("tempId");
     write_string(w, *m.temp_id);
@@ -161,28 +197,53 @@ std::string message_json(const store::Message& m) {
   return take(buf);
 }
 
-void write_conversation(JsonWriter& w, const store::ConversationSummary& c) {
+void write_conversation(JsonWriter& w, const store::ConversationSummary& c,
+                        std::optional<std::int64_t> unread_count) {
+  const bool group = c.type == store::ConversationType::group;
   w.StartObject();
   w.Key("_id");
   write_string(w, c.id);
   w.Key("type");
-  w.String("direct");
+  w.String(group ? "group" : "direct");
+  if (group) {
+    w.Key("name");
+    write_string(w, c.name);
+    w.Key("ownerId");
+    if (c.owner_id.empty())
+      w.Null();  // the last member left
+    else
+      write_string(w, c.owner_id);
+  }
   w.Key("participants");
   w.StartArray();
   for (const auto& p : c.participants) write_string(w, p);
   w.EndArray();
-  w.Key("peer");
-  write_user(w, c.peer);
+  if (!group) {
+    w.Key("peer");
+    write_user(w, c.peer);
+  }
   w.Key("lastMessage");
   if (c.last_message)
     write_message(w, *c.last_message);
   else
     w.Null();
   w.Key("unreadCount");
-  w.Int64(c.unread_count);
+  w.Int64(unread_count.value_or(c.unread_count));
+  if (group) {
+    w.Key("createdAt");
+    write_string(w, core::to_iso8601(c.created_at));
+  }
   w.Key("updatedAt");
   write_string(w, core::to_iso8601(c.updated_at));
   w.EndObject();
+}
+
+std::string conversation_json(const store::ConversationSummary& c,
+                              std::optional<std::int64_t> unread_count) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  write_conversation(w, c, unread_count);
+  return take(buf);
 }
 
 }  // namespace parley::api

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -30,6 +31,11 @@ core::Result<rapidjson::Document> parse_body(const http::Request& req, std::size
 std::optional<std::string> string_member(const rapidjson::Value& obj, const char* field,
                                          core::Error& err);
 
+// A member as an array of strings: nullopt when absent or null; a
+// validation error on `field` when present with another type.
+std::optional<std::vector<std::string>> string_array_member(const rapidjson::Value& obj,
+                                                            const char* field, core::Error& err);
+
 void write_string(JsonWriter& w, std::string_view s);
 // A string, or null.
 void write_optional(JsonWriter& w, const std::optional<std::string>& s);
@@ -42,7 +48,12 @@ void write_user(JsonWriter& w, const store::User& u, std::optional<bool> online 
 std::string user_json(const store::User& u);
 void write_message(JsonWriter& w, const store::Message& m);
 std::string message_json(const store::Message& m);
-void write_conversation(JsonWriter& w, const store::ConversationSummary& c);
+// A conversation; `unread_count` in place of the summary's (a group as
+// another member sees it).
+void write_conversation(JsonWriter& w, const store::ConversationSummary& c,
+                        std::optional<std::int64_t> unread_count = std::nullopt);
+std::string conversation_json(const store::ConversationSummary& c,
+                              std::optional<std::int64_t> unread_count = std::nullopt);
 
 // The contract's error response for `e`; an internal error's detail is
 // logged (with `what`), never sent.

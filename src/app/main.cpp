@@ -19,6 +19,7 @@
 #include "auth/password.hpp"
 #include "chat/delivery.hpp"
 #include "chat/directory.hpp"
+#include "chat/groups.hpp"
 #include "chat/messenger.hpp"
 #include "chat/presence.hpp"
 #include "cluster/local/local_broker.hpp"
@@ -170,6 +171,7 @@ int run() {
   core::RateLimiter send_limiter(settings.rate_limit_messages_per_sec,
                                  settings.rate_limit_messages_burst, !settings.rate_limit_disabled);
   chat::Messenger messenger(*db, send_limiter);
+  chat::Groups groups(*db, static_cast<std::size_t>(settings.max_group_members));
 
   // Typing indicators are relayed, never stored: a few a second is plenty.
   core::RateLimiter typing_limiter(5, 10, !settings.rate_limit_disabled);
@@ -181,6 +183,7 @@ int run() {
   cluster::LocalBroker broker;  // one node; a Redis broker would go here
   chat::Delivery delivery(*db, broker);
   messenger.set_events(&delivery);
+  groups.set_events(&delivery);
   api::ChatSockets chat_sockets(copt, accounts, messenger, delivery, directory, presence,
                                 typing_limiter, broker);
   delivery.set_sink(&chat_sockets);
@@ -189,7 +192,7 @@ int run() {
       settings.cookie_name, settings.cookie_secure, PARLEY_VERSION,
       [&chat_sockets](const std::string& jti) { chat_sockets.disconnect_token(jti); },
       settings.json_max_depth};
-  api::Api api(aopt, accounts, directory, messenger, metrics, auth_limiter);
+  api::Api api(aopt, accounts, directory, messenger, groups, metrics, auth_limiter);
   http::Router router;
   api.mount(router);
 

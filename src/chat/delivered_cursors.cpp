@@ -5,17 +5,17 @@
 
 namespace parley::chat {
 
-bool DeliveredCursors::add(const store::Message& m) {
+bool DeliveredCursors::add(const store::Message& m, const std::string& recipient) {
   std::string key = m.conversation_id;
   key.push_back('\n');
-  key += m.to;
+  key += recipient;
   Advance& a = waiting_[key];
   if (a.conversation_id.empty()) {
     a.conversation_id = m.conversation_id;
-    a.user_id = m.to;
+    a.user_id = recipient;
   }
   a.up_to_seq = std::max(a.up_to_seq, m.seq);
-  a.acked.push_back(Acked{m.seq, m.id, m.from});
+  a.acked.push_back(Acked{m.seq, m.id, m.from, m.in_group});
   ++acks_waiting_;
   return in_flight_ == 0;
 }
@@ -42,7 +42,8 @@ std::vector<DeliveredReceipt> DeliveredCursors::receipts(const Advance& advance,
   std::unordered_set<std::int64_t> told;
   for (const Acked& a : advance.acked) {
     if (a.seq <= before || !told.insert(a.seq).second) continue;
-    out.push_back(DeliveredReceipt{a.message_id, advance.conversation_id, a.sender_id, at});
+    out.push_back(DeliveredReceipt{a.message_id, advance.conversation_id, a.sender_id, at,
+                                   advance.user_id, a.in_group});
   }
   return out;
 }

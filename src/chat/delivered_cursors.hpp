@@ -29,6 +29,8 @@ struct DeliveredReceipt {
   std::string conversation_id;
   std::string sender_id;
   core::EpochMs at = 0;
+  std::string user_id;    // the member who had it delivered
+  bool in_group = false;  // a group's receipt names that member
 };
 
 class DeliveredCursors {
@@ -37,6 +39,7 @@ class DeliveredCursors {
     std::int64_t seq = 0;
     std::string message_id;
     std::string sender_id;
+    bool in_group = false;
   };
   struct Advance {
     std::string conversation_id;
@@ -45,9 +48,10 @@ class DeliveredCursors {
     std::vector<Acked> acked;
   };
 
-  // Records a device's ack of `m` (a message to m.to). True when the caller
-  // is to flush now (no flush in flight).
-  bool add(const store::Message& m);
+  // Records the ack of `m` by a device of `recipient` (a member it was
+  // delivered to). True when the caller is to flush now (no flush in
+  // flight).
+  bool add(const store::Message& m, const std::string& recipient);
   // The advances waiting, one per conversation and recipient; a flush of
   // them is in flight until finished() was called once per advance.
   std::vector<Advance> take();

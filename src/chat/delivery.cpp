@@ -18,9 +18,12 @@ constexpr const char* kReceiptsChannel = "receipts";
 Delivery::Delivery(store::Store& store, cluster::Broker& broker) : store_(store), broker_(broker) {
   broker_.subscribe(kMessagesChannel, [this](const std::string& payload) {
     if (!sink_) return;
-    auto c = decode_committed(payload);
-    if (!c) return obs::log(obs::Level::error, "delivery: undecodable message event");
-    sink_->message(std::move(*c));
+    if (event_kind(payload) == EventKind::conversation) {
+      if (auto u = decode_group_update(payload)) return sink_->conversation_updated(*u);
+    } else if (auto c = decode_committed(payload)) {
+      return sink_->message(std::move(*c));
+    }
+    obs::log(obs::Level::error, "delivery: undecodable message event");
   });
   broker_.subscribe(kReceiptsChannel, [this](const std::string& payload) {
     if (!sink_) return;
@@ -36,19 +39,24 @@ Delivery::Delivery(store::Store& store, cluster::Broker& broker) : store_(store)
 
 Delivery::~Delivery() = default;
 
-void Delivery::message_stored(const store::Message& message, const std::string& origin) {
-  broker_.publish(kMessagesChannel, encode_committed(message, origin));
+void Delivery::message_stored(const store::Message& message, const store::MemberList& members,
+                              const std::string& origin) {
+  broker_.publish(kMessagesChannel, encode_committed(message, members, origin));
+}
+
+void Delivery::conversation_updated(const store::GroupUpdate& update) {
+  broker_.publish(kMessagesChannel, encode(update));
 }
 
 void Delivery::messages_read(const store::ReadOutcome& outcome, const std::string& reader_id) {
   broker_.publish(kReceiptsChannel, encode(ReadEvent{outcome, reader_id}));
 }
 
-void Delivery::acked(const store::Message& m) {
+void Delivery::acked(const store::Message& m, const std::string& recipient) {
   bool now = false;
   {
     std::lock_guard lock(acks_mutex_);
-    now = cursors_.add(m);
+    now = cursors_.add(m, recipient);
   }
   if (now) flush();
 }
@@ -91,6 +99,11 @@ void Delivery::pending(std::string user_id, std::optional<store::PendingCursor> 
 void Delivery::conversation_between(std::string a, std::string b,
                                     store::Callback<std::optional<std::string>> done) {
   store_.conversation_between(std::move(a), std::move(b), std::move(done));
+}
+
+void Delivery::members(std::string user_id, std::string conversation_id,
+                       store::Callback<std::optional<std::vector<std::string>>> done) {
+  store_.members(std::move(user_id), std::move(conversation_id), std::move(done));
 }
 
 void Delivery::went_offline(std::string user_id, core::EpochMs at, store::Callback<void> done) {

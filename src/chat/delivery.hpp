@@ -3,7 +3,9 @@
 //
 // DESIGN
 // - Fan-out through the cluster broker: each committed message and each
-//   receipt is published once (channel "messages" / "receipts"); every
+//   receipt is published once (channel "messages" / "receipts"; a group's
+//   conversation:updated travels on "messages", so that it keeps its order
+//   with the group's messages); every
 //   node's subscriber hands it to that node's DeliverySink (the socket layer),
 //   which reaches the local sockets of the users concerned. So the store's
 //   thread only publishes, and a multi-node broker carries the same events
@@ -34,11 +36,12 @@
 
 namespace parley::chat {
 
-// A committed message for this node's devices: its recipient's, and its
-// sender's except the device that sent it (`origin`).
+// A committed message for this node's devices: its recipient's (a group's
+// members'), and its sender's except the device that sent it (`origin`).
 struct Committed {
   store::Message message;
   std::string origin;
+  store::MemberList members;  // a group message's members at its commit
 };
 
 // The real-time transport of this node. Called on the broker's thread; must
@@ -49,6 +52,7 @@ class DeliverySink {
   virtual void message(Committed committed) = 0;
   virtual void delivered(const DeliveredReceipt& receipt) = 0;
   virtual void read(const store::ReadOutcome& outcome, const std::string& reader_id) = 0;
+  virtual void conversation_updated(const store::GroupUpdate& update) = 0;
 };
 
 class Delivery final : public MessageEvents {
@@ -62,11 +66,13 @@ class Delivery final : public MessageEvents {
   void set_sink(DeliverySink* sink) { sink_ = sink; }
 
   // MessageEvents (store thread): published for every node.
-  void message_stored(const store::Message& message, const std::string& origin) override;
+  void message_stored(const store::Message& message, const store::MemberList& members,
+                      const std::string& origin) override;
   void messages_read(const store::ReadOutcome& outcome, const std::string& reader_id) override;
+  void conversation_updated(const store::GroupUpdate& update) override;
 
-  // Any thread: a device of `message.to` acked message:received.
-  void acked(const store::Message& message);
+  // Any thread: a device of `recipient` acked message:received.
+  void acked(const store::Message& message, const std::string& recipient);
 
   // The user's pending messages after `after`, oldest first (see
   // store::Store::pending_deliveries). `done` runs on a store thread.
@@ -75,6 +81,9 @@ class Delivery final : public MessageEvents {
   // The direct conversation of a pair, if any (typing indicators).
   void conversation_between(std::string a, std::string b,
                             store::Callback<std::optional<std::string>> done);
+  // The members of a conversation of `user_id`'s (typing indicators).
+  void members(std::string user_id, std::string conversation_id,
+               store::Callback<std::optional<std::vector<std::string>>> done);
   // Stores when a user was last seen (their last device left).
   void went_offline(std::string user_id, core::EpochMs at, store::Callback<void> done);
 

@@ -25,15 +25,18 @@ struct ReadEvent {
 
 std::string encode(const Committed& committed);
 // The same, from its parts (no copy of the message).
-std::string encode_committed(const store::Message& message, std::string_view origin);
+std::string encode_committed(const store::Message& message, const store::MemberList& members,
+                             std::string_view origin);
 std::string encode(const DeliveredReceipt& receipt);
 std::string encode(const ReadEvent& read);
+std::string encode(const store::GroupUpdate& update);
 
-enum class EventKind : char { committed = 'm', delivered = 'd', read = 'r' };
+enum class EventKind : char { committed = 'm', delivered = 'd', read = 'r', conversation = 'c' };
 std::optional<EventKind> event_kind(std::string_view payload);
 
 std::optional<Committed> decode_committed(std::string_view payload);
 std::optional<DeliveredReceipt> decode_delivered(std::string_view payload);
 std::optional<ReadEvent> decode_read(std::string_view payload);
+std::optional<store::GroupUpdate> decode_group_update(std::string_view payload);
 
 }  // namespace parley::chat

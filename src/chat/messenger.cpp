@@ -12,15 +12,6 @@ core::Error not_found(std::string message) {
   return core::Error::make(core::ErrorCode::not_found, std::move(message));
 }
 
-void add_field(core::Error& err, std::string field, std::string problem) {
-  for (const auto& f : err.fields) {
-    if (f.field == field) return;  // keep the first problem of a field
-  }
-  err.code = core::ErrorCode::validation_failed;
-  err.message = "Validation failed";
-  err.fields.push_back({std::move(field), std::move(problem)});
-}
-
 }  // namespace
 
 Messenger::Messenger(store::Store& store, core::RateLimiter& send_limiter)
@@ -29,29 +20,29 @@ Messenger::Messenger(store::Store& store, core::RateLimiter& send_limiter)
 void Messenger::send(SendRequest req, core::Error prior, Callback<Sent> done) {
   core::Error err = std::move(prior);
   if (req.to && req.conversation_id) {
-    add_field(err, "conversationId", "give either to or conversationId, not both");
+    err.add_field("conversationId", "give either to or conversationId, not both");
   } else if (!req.to && !req.conversation_id) {
-    add_field(err, "to", "is required");
+    err.add_field("to", "is required");
   }
   if (!req.text) {
-    add_field(err, "text", "is required");
+    err.add_field("text", "is required");
   } else {
     const auto chars = core::utf8_length(*req.text);
     if (!chars) {
-      add_field(err, "text", "must be valid UTF-8");
+      err.add_field("text", "must be valid UTF-8");
     } else if (*chars < 1 || *chars > kMaxTextChars) {
-      add_field(err, "text", "must be 1-4000 characters");
+      err.add_field("text", "must be 1-4000 characters");
     } else if (core::trim_unicode(*req.text).empty()) {
-      add_field(err, "text", "must not be only whitespace");
+      err.add_field("text", "must not be only whitespace");
     }
   }
   if (req.temp_id) {
     const auto chars = core::utf8_length(*req.temp_id);
     if (!chars || *chars < 1 || *chars > kMaxTempIdChars) {
-      add_field(err, "tempId", "must be 1-64 characters");
+      err.add_field("tempId", "must be 1-64 characters");
     }
   }
-  if (req.to && *req.to == req.from) add_field(err, "to", "cannot be yourself");
+  if (req.to && *req.to == req.from) err.add_field("to", "cannot be yourself");
   if (!err.fields.empty()) return done(core::fail(std::move(err)));
   if (req.to && !core::is_object_id(*req.to)) {
     return done(core::fail(not_found("Recipient not found")));
@@ -76,27 +67,15 @@ void Messenger::send(SendRequest req, core::Error prior, Callback<Sent> done) {
   m.new_conversation_id = core::new_object_id();
   if (req.to) {
     m.to = std::move(*req.to);
-    return append(std::move(m), std::move(req.origin), std::move(done));
+  } else {
+    // By conversation: the store checks that the sender is a member (a
+    // conversation they are not in is not found, as everywhere).
+    m.conversation_id = std::move(req.conversation_id);
   }
-  // By conversation: its other member is the recipient; a conversation the
-  // sender is not in is not found, as everywhere.
-  const std::string from = m.from;
-  store_.direct_peer(
-      from, std::move(*req.conversation_id),
-      [this, m = std::move(m), origin = std::move(req.origin),
-       done = std::move(done)](core::Result<std::optional<std::string>> peer) mutable {
-        if (!peer) return done(core::fail(std::move(peer.error())));
-        if (!*peer) return done(core::fail(not_found("Conversation not found")));
-        m.to = std::move(**peer);
-        append(std::move(m), std::move(origin), std::move(done));
-      });
-}
-
-void Messenger::append(store::NewMessage m, std::string origin, Callback<Sent> done) {
-  store_.append_message(std::move(m), [this, origin = std::move(origin),
+  store_.append_message(std::move(m), [this, origin = std::move(req.origin),
                                        done = std::move(done)](core::Result<store::Appended> r) {
     if (!r) return done(core::fail(std::move(r.error())));
-    if (!r->duplicate && events_) events_->message_stored(r->message, origin);
+    if (!r->duplicate && events_) events_->message_stored(r->message, r->members, origin);
     done(Sent{std::move(r->message), r->duplicate});
   });
 }
@@ -107,13 +86,13 @@ void Messenger::history(HistoryRequest req, Callback<store::History> done) {
   }
   core::Error err;
   if (req.limit < 1 || req.limit > kMaxPageSize) {
-    add_field(err, "limit", "must be an integer from 1 to 200");
+    err.add_field("limit", "must be an integer from 1 to 200");
   }
   if (req.before_id && !core::is_object_id(*req.before_id)) {
-    add_field(err, "before", "must be a message id");
+    err.add_field("before", "must be a message id");
   }
   if (req.after_seq && *req.after_seq < 0) {
-    add_field(err, "afterSeq", "must be a non-negative integer");
+    err.add_field("afterSeq", "must be a non-negative integer");
   }
   if (!err.fields.empty()) return done(core::fail(std::move(err)));
   store::HistoryQuery q{std::move(req.caller_id),

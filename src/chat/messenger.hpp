@@ -31,9 +31,13 @@ class MessageEvents {
  public:
   virtual ~MessageEvents() = default;
   // `origin`: the socket that sent it (empty over HTTP), which is not
-  // echoed the message:received event.
-  virtual void message_stored(const store::Message& message, const std::string& origin) = 0;
+  // echoed the message:received event. `members`: a group message's
+  // members at its commit (null for a direct message).
+  virtual void message_stored(const store::Message& message, const store::MemberList& members,
+                              const std::string& origin) = 0;
   virtual void messages_read(const store::ReadOutcome& outcome, const std::string& reader_id) = 0;
+  // A group was created, renamed, or gained or lost members.
+  virtual void conversation_updated(const store::GroupUpdate& update) = 0;
 };
 
 struct SendRequest {
@@ -92,9 +96,6 @@ class Messenger {
   void ping(Callback<void> done) { store_.ping(std::move(done)); }
 
  private:
-  // Stores a validated, rate-limited message and tells MessageEvents.
-  void append(store::NewMessage m, std::string origin, Callback<Sent> done);
-
   store::Store& store_;
   core::RateLimiter& send_limiter_;
   MessageEvents* events_ = nullptr;

@@ -280,6 +280,7 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
                     parse_int(env, "RATE_LIMIT_MESSAGES_BURST", 50, 1, 1000000));
   PARLEY_TRY_ASSIGN(s.rate_limit_disabled, parse_bool(env, "RATE_LIMIT_DISABLED", false));
   PARLEY_TRY_ASSIGN(s.max_sockets_per_user, parse_int(env, "MAX_SOCKETS_PER_USER", 10, 1, 100000));
+  PARLEY_TRY_ASSIGN(s.max_group_members, parse_int(env, "MAX_GROUP_MEMBERS", 256, 2, 100000));
   if (const auto* v = find(env, "PRESENCE_SCOPE")) {
     const std::string t = trim(*v);
     if (t != "all" && t != "contacts") {

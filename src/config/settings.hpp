@@ -80,6 +80,8 @@ struct Settings {
   int rate_limit_messages_burst = 50;
   bool rate_limit_disabled = false;
   int max_sockets_per_user = 10;
+  // Members a group may have, its owner included (MAX_GROUP_MEMBERS).
+  int max_group_members = 256;
   // Who hears a user's presence (user:online, user:offline, users:online):
   // every connected user ("all", the contract's behaviour), or only users
   // who share a conversation with them ("contacts").

@@ -58,6 +58,16 @@ struct Error {
     e.fields.push_back({std::move(field), std::move(problem)});
     return e;
   }
+  // Makes this a validation error with `problem` on `field`, unless that
+  // field has a problem already (the first one found is reported).
+  void add_field(std::string field, std::string problem) {
+    for (const auto& f : fields) {
+      if (f.field == field) return;
+    }
+    code = ErrorCode::validation_failed;
+    message = "Validation failed";
+    fields.push_back({std::move(field), std::move(problem)});
+  }
 };
 
 // The contract's wire string for a code ("validation_failed", ...).

@@ -381,8 +381,8 @@ void Server::emit_to_room(const std::string& room, std::string_view array_json) 
   emit_to(members(room), array_json);
 }
 
-void Server::emit_to_rooms(const std::vector<std::string>& rooms, std::string_view array_json,
-                           std::string_view except_id) {
+std::vector<std::shared_ptr<Socket>> Server::members_of(const std::vector<std::string>& rooms,
+                                                        std::string_view except_id) {
   std::vector<std::shared_ptr<Socket>> targets;
   for (const auto& room : rooms) {
     auto in_room = members(room);
@@ -396,7 +396,12 @@ void Server::emit_to_rooms(const std::vector<std::string>& rooms, std::string_vi
   if (!except_id.empty()) {
     std::erase_if(targets, [except_id](const auto& t) { return t->id() == except_id; });
   }
-  emit_to(std::move(targets), array_json);
+  return targets;
+}
+
+void Server::emit_to_rooms(const std::vector<std::string>& rooms, std::string_view array_json,
+                           std::string_view except_id) {
+  emit_to(members_of(rooms, except_id), array_json);
 }
 
 void Server::emit_to(std::vector<std::shared_ptr<Socket>> targets, std::string_view array_json) {
@@ -415,6 +420,13 @@ void Server::for_each_in_room(const std::string& room,
   if (!except_id.empty()) {
     std::erase_if(targets, [except_id](const auto& s) { return s->id() == except_id; });
   }
+  if (!targets.empty()) run_per_thread(std::move(targets), fn);
+}
+
+void Server::for_each_in_rooms(const std::vector<std::string>& rooms,
+                               const std::function<void(const std::shared_ptr<Socket>&)>& fn,
+                               std::string_view except_id) {
+  auto targets = members_of(rooms, except_id);
   if (!targets.empty()) run_per_thread(std::move(targets), fn);
 }
 

@@ -148,6 +148,11 @@ class Server {
   void for_each_in_room(const std::string& room,
                         const std::function<void(const std::shared_ptr<Socket>&)>& fn,
                         std::string_view except_id = {});
+  // Any thread. The same for the sockets of every room in `rooms` (rooms
+  // with no socket in common): one hand-off per I/O thread for them all.
+  void for_each_in_rooms(const std::vector<std::string>& rooms,
+                         const std::function<void(const std::shared_ptr<Socket>&)>& fn,
+                         std::string_view except_id = {});
   std::size_t room_size(const std::string& room);
 
   const Options& options() const { return options_; }
@@ -168,6 +173,9 @@ class Server {
   void emit_to(std::vector<std::shared_ptr<Socket>> targets, std::string_view array_json);
   // Runs `fn` on each of `sockets` that is still open, with one hand-off per
   // I/O thread.
+  // The sockets of `rooms`, but the socket `except_id`.
+  std::vector<std::shared_ptr<Socket>> members_of(const std::vector<std::string>& rooms,
+                                                  std::string_view except_id);
   static void run_per_thread(std::vector<std::shared_ptr<Socket>> sockets,
                              const std::function<void(const std::shared_ptr<Socket>&)>& fn);
 

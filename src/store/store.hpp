@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,35 +74,55 @@ struct UserQuery {
   std::size_t skip = 0;
 };
 
-// A stored message. `delivered_at` / `read_at` are derived from the
-// recipient's cursors (see the conversation model below), not stored per
-// message.
+enum class ConversationType { direct, group };
+
+// A stored message. `delivered_at` / `read_at` (and a group message's
+// counts) are derived from the members' cursors (see the conversation model
+// below), not stored per message.
 struct Message {
   std::string id;
   std::string conversation_id;
   std::int64_t seq = 0;  // 1, 2, 3... within the conversation
   std::string from;
-  std::string to;
+  std::string to;  // a direct message's recipient; empty in a group
   std::string text;
   std::optional<std::string> temp_id;
   EpochMs created_at = 0;
+  // Direct: when the recipient had it delivered / read. Group: when the
+  // last of the other members it counts for did (all of them have).
   std::optional<EpochMs> delivered_at;
   std::optional<EpochMs> read_at;
+  bool in_group = false;
+  // Group messages: how many of the members it counts for (the other
+  // members who were members when it was sent and still are) have had it
+  // delivered, and have read it.
+  std::int64_t delivered_count = 0;
+  std::int64_t read_count = 0;
 };
 
 struct NewMessage {
   std::string id;  // used unless this is a retry of `temp_id`
   std::string from;
+  // Exactly one of the two: the recipient of a direct message, or the
+  // conversation (direct or group) it goes to.
   std::string to;
+  std::optional<std::string> conversation_id;
   std::string text;
   std::optional<std::string> temp_id;
   EpochMs created_at = 0;
   std::string new_conversation_id;  // used if the pair has no conversation yet
 };
 
+// The members of a group, in join order (shared, never modified: a change
+// of membership makes a new list).
+using MemberList = std::shared_ptr<const std::vector<std::string>>;
+
 struct Appended {
   Message message;
   bool duplicate = false;  // a retry: `message` is the original
+  // A group message: the members when it was committed (the sender among
+  // them), whom it goes to. Null for a direct message (it goes to `to`).
+  MemberList members;
 };
 
 struct HistoryQuery {
@@ -120,11 +141,43 @@ struct History {
 
 struct ConversationSummary {
   std::string id;
-  std::vector<std::string> participants;  // user ids, sorted
-  User peer;
+  ConversationType type = ConversationType::direct;
+  std::string name;      // a group's
+  std::string owner_id;  // a group's
+  // Direct: the pair, sorted. Group: the members in join order (the owner
+  // first).
+  std::vector<std::string> participants;
+  User peer;  // a direct conversation's other member
   std::optional<Message> last_message;
   std::int64_t unread_count = 0;
-  EpochMs updated_at = 0;
+  EpochMs created_at = 0;
+  EpochMs updated_at = 0;  // the last message's time, or the creation's
+};
+
+struct NewGroup {
+  std::string id;
+  std::string owner_id;
+  std::string name;
+  std::vector<std::string> member_ids;  // the others, distinct, in join order
+  EpochMs created_at = 0;
+};
+
+// A group after a change of its name or members, for the caller's answer
+// and for conversation:updated.
+struct GroupUpdate {
+  ConversationSummary conversation;  // `unread_count` is the caller's
+  // Every member to tell, with their unread count: the members after the
+  // change, then a removed member (count 0).
+  std::vector<std::pair<std::string, std::int64_t>> audience;
+  std::optional<std::string> removed;  // the member who was removed or left
+  bool changed = true;                 // false: nothing to tell
+};
+
+struct MembersChange {
+  std::string caller_id;
+  std::string conversation_id;
+  std::vector<std::string> user_ids;  // to add (in order); or the one to remove
+  std::size_t max_members = 256;      // MAX_GROUP_MEMBERS
 };
 
 // Position in a user's pending deliveries (keyset paging).
@@ -143,11 +196,13 @@ struct ReadRequest {
 
 struct ReadOutcome {
   std::string conversation_id;
-  std::string peer_id;
-  std::optional<std::string> up_to_id;  // nullopt: the peer has sent nothing
+  // The other members (for a direct conversation, the peer): whom the read
+  // receipt goes to.
+  std::vector<std::string> others;
+  std::optional<std::string> up_to_id;  // nullopt: the others have sent nothing
   std::int64_t up_to_seq = 0;
   EpochMs read_at = 0;
-  std::int64_t count = 0;  // peer messages newly marked read
+  std::int64_t count = 0;  // others' messages newly marked read
 };
 
 class Store {
@@ -175,11 +230,15 @@ class Store {
   // --- conversations and messages
   //
   // Model: a direct conversation is unique per pair of users and created by
-  // their first message. Each member has two cursors: delivered up to seq N
-  // and read up to seq M (of the other members' messages); every advance is
-  // also kept as a receipt mark (seq, time), from which each message's
-  // delivered/deliveredAt/read/readAt follow. So receipts cost one write per
-  // cursor advance, never one per message.
+  // their first message. A group has a name, an owner and members in join
+  // order; a member's access ends when they leave or are removed. Each
+  // member has two cursors: delivered up to seq N and read up to seq M (of
+  // the other members' messages), both starting at the conversation's last
+  // seq when they join; every advance is also kept as a receipt mark (seq,
+  // time), from which each message's delivered/deliveredAt/read/readAt (and
+  // a group message's counts) follow. So receipts cost one write per cursor
+  // advance, never one per message and member. A group message counts for
+  // the other members who joined before it (join seq < its seq).
   //
   // `target_id` resolution (history, read): a conversation id of which the
   // caller is a member, else the id of an existing user other than the
@@ -188,7 +247,8 @@ class Store {
 
   // Appends a message, assigning the conversation's next seq at commit.
   // A retry (same `from` and `temp_id`) returns the original, duplicate set.
-  // not_found when `to` does not exist.
+  // not_found when `to` does not exist, or when `conversation_id` is not a
+  // conversation of the sender's.
   virtual void append_message(NewMessage message, Callback<Appended> done) = 0;
   // A page of history per HistoryQuery; validation_failed when `before_id`
   // is not a message of the conversation.
@@ -215,10 +275,10 @@ class Store {
   // starting after `after` when given; at most `limit`.
   virtual void pending_deliveries(std::string user_id, std::optional<PendingCursor> after,
                                   std::size_t limit, Callback<std::vector<Message>> done) = 0;
-  // The other member of a direct conversation `user_id` is in; nullopt when
-  // `user_id` is not a member (or there is no such conversation).
-  virtual void direct_peer(std::string user_id, std::string conversation_id,
-                           Callback<std::optional<std::string>> done) = 0;
+  // The members of a conversation `user_id` is in (a group's in join
+  // order); nullopt when `user_id` is not a member (or there is none).
+  virtual void members(std::string user_id, std::string conversation_id,
+                       Callback<std::optional<std::vector<std::string>>> done) = 0;
   // The users who share a conversation with `user_id` (at most `limit`, in
   // no particular order).
   virtual void contacts(std::string user_id, std::size_t limit,
@@ -226,6 +286,26 @@ class Store {
   // The direct conversation of a pair, if they have one.
   virtual void conversation_between(std::string a, std::string b,
                                     Callback<std::optional<std::string>> done) = 0;
+
+  // --- groups. Each answers the group as the caller sees it and whom to
+  // tell (GroupUpdate); nullopt when the caller is not a member.
+
+  // not_found when a member does not exist.
+  virtual void create_group(NewGroup group, Callback<GroupUpdate> done) = 0;
+  // validation_failed for a direct conversation.
+  virtual void rename_group(std::string caller_id, std::string conversation_id, std::string name,
+                            Callback<std::optional<GroupUpdate>> done) = 0;
+  // Adds the users who are not members yet, in order (none: `changed`
+  // false). validation_failed for a direct conversation or when more than
+  // `max_members` would be members; forbidden unless the caller owns the
+  // group; not_found when a user does not exist.
+  virtual void add_members(MembersChange change, Callback<std::optional<GroupUpdate>> done) = 0;
+  // Removes `user_ids.front()`: the caller themselves (leaving; an owner
+  // hands the group to the next member in join order) or, by the owner,
+  // another member. validation_failed for a direct conversation; forbidden
+  // when someone else than the owner removes another member; not_found
+  // (an error, not nullopt) when that user is no member.
+  virtual void remove_member(MembersChange change, Callback<std::optional<GroupUpdate>> done) = 0;
 
   // Answers when the database can serve a query (health checks).
   virtual void ping(Callback<void> done) = 0;

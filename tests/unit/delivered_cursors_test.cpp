@@ -1,5 +1,7 @@
 #include "chat/delivered_cursors.hpp"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 namespace parley::chat {
@@ -15,9 +17,29 @@ store::Message msg(const std::string& conv, const std::string& to, std::int64_t 
   return m;
 }
 
+TEST(DeliveredCursors, AGroupMessageAdvancesEachMemberWhoAckedAndItsReceiptsNameThem) {
+  DeliveredCursors c;
+  store::Message m = msg("g", "", 4);
+  m.in_group = true;
+  c.add(m, "u");
+  c.add(m, "v");
+  c.add(m, "u");  // u's second device
+  auto batch = c.take();
+  ASSERT_EQ(batch.size(), 2U);
+  std::sort(batch.begin(), batch.end(),
+            [](const auto& a, const auto& b) { return a.user_id < b.user_id; });
+  EXPECT_EQ(batch[0].user_id, "u");
+  EXPECT_EQ(batch[1].user_id, "v");
+  const auto receipts = DeliveredCursors::receipts(batch[0], 0, 77);
+  ASSERT_EQ(receipts.size(), 1U);  // once per member, not per device
+  EXPECT_EQ(receipts[0].user_id, "u");
+  EXPECT_TRUE(receipts[0].in_group);
+  EXPECT_EQ(receipts[0].sender_id, "sender-of-g");
+}
+
 TEST(DeliveredCursors, TheFirstAckFlushesAtOnce) {
   DeliveredCursors c;
-  EXPECT_TRUE(c.add(msg("a", "u", 1)));
+  EXPECT_TRUE(c.add(msg("a", "u", 1), "u"));
   const auto batch = c.take();
   ASSERT_EQ(batch.size(), 1U);
   EXPECT_EQ(batch[0].conversation_id, "a");
@@ -30,11 +52,11 @@ TEST(DeliveredCursors, TheFirstAckFlushesAtOnce) {
 
 TEST(DeliveredCursors, AcksDuringAFlushBecomeOneAdvancePerConversationAndRecipient) {
   DeliveredCursors c;
-  ASSERT_TRUE(c.add(msg("a", "u", 1)));
+  ASSERT_TRUE(c.add(msg("a", "u", 1), "u"));
   ASSERT_EQ(c.take().size(), 1U);
   // 1,000 acks while the write is in flight: none flushes.
-  for (int i = 2; i <= 501; ++i) EXPECT_FALSE(c.add(msg("a", "u", i)));
-  for (int i = 1; i <= 500; ++i) EXPECT_FALSE(c.add(msg("b", "v", i)));
+  for (int i = 2; i <= 501; ++i) EXPECT_FALSE(c.add(msg("a", "u", i), "u"));
+  for (int i = 1; i <= 500; ++i) EXPECT_FALSE(c.add(msg("b", "v", i), "v"));
   EXPECT_EQ(c.acks_waiting(), 1000U);
   EXPECT_TRUE(c.take().empty());  // one flush at a time
   EXPECT_TRUE(c.finished());      // the flush is done and acks wait: flush again
@@ -53,11 +75,11 @@ TEST(DeliveredCursors, AcksDuringAFlushBecomeOneAdvancePerConversationAndRecipie
 
 TEST(DeliveredCursors, ReceiptsForWhatTheAdvanceMovedPastEachOnce) {
   DeliveredCursors c;
-  c.add(msg("a", "u", 3));
-  c.add(msg("a", "u", 5));
-  c.add(msg("a", "u", 4));
-  c.add(msg("a", "u", 5));  // a second device acks the same message
-  c.add(msg("a", "u", 2));  // delivered before
+  c.add(msg("a", "u", 3), "u");
+  c.add(msg("a", "u", 5), "u");
+  c.add(msg("a", "u", 4), "u");
+  c.add(msg("a", "u", 5), "u");  // a second device acks the same message
+  c.add(msg("a", "u", 2), "u");  // delivered before
   const auto batch = c.take();
   ASSERT_EQ(batch.size(), 1U);
   EXPECT_EQ(batch[0].up_to_seq, 5);

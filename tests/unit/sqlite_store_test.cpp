@@ -459,26 +459,30 @@ TEST_F(SqliteStoreTest, ContactsAreTheUsersSharingAConversation) {
   EXPECT_TRUE(contacts(d).empty());
   EXPECT_EQ(contacts(a, 1).size(), 1U);
 
-  // The other member of a direct conversation, for its members only.
+  // The members of a direct conversation, for its members only.
   auto conversation_of = [&](const User& x, const User& y) {
     auto r = await<std::optional<std::string>>([&](Callback<std::optional<std::string>> cb) {
       store_->conversation_between(x.id, y.id, std::move(cb));
     });
     return r && *r ? **r : std::string();
   };
-  auto peer = [&](const User& u, const std::string& conversation) {
-    auto r = await<std::optional<std::string>>([&](Callback<std::optional<std::string>> cb) {
-      store_->direct_peer(u.id, conversation, std::move(cb));
-    });
+  using Members = std::optional<std::vector<std::string>>;
+  auto members = [&](const User& u, const std::string& conversation) {
+    auto r = await<Members>(
+        [&](Callback<Members> cb) { store_->members(u.id, conversation, std::move(cb)); });
     EXPECT_TRUE(r.has_value());
-    return r && *r ? **r : std::string("none");
+    auto ids = r && *r ? **r : std::vector<std::string>{"none"};
+    std::sort(ids.begin(), ids.end());
+    return ids;
   };
   const std::string ab = conversation_of(a, b);
   ASSERT_FALSE(ab.empty());
-  EXPECT_EQ(peer(a, ab), b.id);
-  EXPECT_EQ(peer(b, ab), a.id);
-  EXPECT_EQ(peer(c, ab), "none");
-  EXPECT_EQ(peer(a, core::new_object_id()), "none");
+  std::vector<std::string> pair{a.id, b.id};
+  std::sort(pair.begin(), pair.end());
+  EXPECT_EQ(members(a, ab), pair);
+  EXPECT_EQ(members(b, ab), pair);
+  EXPECT_EQ(members(c, ab), std::vector<std::string>{"none"});
+  EXPECT_EQ(members(a, core::new_object_id()), std::vector<std::string>{"none"});
 }
 
 TEST_F(SqliteStoreTest, DataSurvivesReopen) {

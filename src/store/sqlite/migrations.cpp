@@ -13,7 +13,7 @@ namespace parley::store::sqlite {
 namespace {
 
 // Index i brings the schema from version i to i + 1.
-constexpr std::array<const char*, 2> kMigrations{
+constexpr std::array<const char*, 3> kMigrations{
     // 1: users and token revocations.
     R"sql(
 CREATE TABLE users (
@@ -84,6 +84,17 @@ CREATE TABLE receipts (
   at              INTEGER NOT NULL,
   PRIMARY KEY (conversation_id, user_id, kind, up_to_seq)
 ) WITHOUT ROWID;
+)sql",
+    // 3: groups (contract v1.1). Existing rows are direct conversations:
+    // no name or owner, members who joined at the start.
+    R"sql(
+ALTER TABLE conversations ADD COLUMN name TEXT;
+ALTER TABLE conversations ADD COLUMN owner_id TEXT;
+-- position: join order within the conversation. joined_seq: the
+-- conversation's last seq when the member joined; a group message counts
+-- for the members who joined before it.
+ALTER TABLE conversation_members ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversation_members ADD COLUMN joined_seq INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

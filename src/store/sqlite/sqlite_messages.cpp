@@ -2,8 +2,10 @@
 // store/store.hpp and the schema in migrations.cpp).
 #include <algorithm>
 #include <limits>
+#include <unordered_map>
 
 #include "core/clock.hpp"
+#include "store/sqlite/conversation_queries.hpp"
 #include "store/sqlite/detail.hpp"
 
 namespace parley::store::sqlite {
@@ -14,8 +16,6 @@ using detail::read_user;
 
 namespace {
 
-constexpr int kDelivered = 0;
-constexpr int kRead = 1;
 constexpr std::size_t kMaxCachedConversations = 100000;
 
 std::string direct_key(const std::string& a, const std::string& b) {
@@ -28,8 +28,8 @@ core::Error validation(std::string field, std::string problem) {
 
 struct Resolved {
   bool found = false;
-  std::string conversation_id;  // empty: the pair has not talked yet
-  std::string peer_id;
+  std::string conversation_id;      // empty: the pair has not talked yet
+  std::vector<std::string> others;  // the other members, in join order
 };
 
 // `target` as a conversation of the caller, else as a peer user.
@@ -37,24 +37,26 @@ core::Result<Resolved> resolve(Connection& db, const std::string& caller,
                                const std::string& target) {
   Resolved r;
   {
-    auto st = db.prepare("SELECT user_id FROM conversation_members WHERE conversation_id = ?");
+    auto st = db.prepare(
+        "SELECT user_id FROM conversation_members WHERE conversation_id = ? "
+        "ORDER BY position, user_id");
     if (!st) return core::fail(db_error(db, "prepare members"));
     st->bind(1, target);
     bool member = false;
-    std::string other;
+    std::vector<std::string> others;
     int rc = 0;
     while ((rc = st->step()) == SQLITE_ROW) {
       std::string u = st->text(0);
       if (u == caller)
         member = true;
       else
-        other = std::move(u);
+        others.push_back(std::move(u));
     }
     if (rc != SQLITE_DONE) return core::fail(db_error(db, "members"));
     if (member) {
       r.found = true;
       r.conversation_id = target;
-      r.peer_id = std::move(other);
+      r.others = std::move(others);
       return r;
     }
   }
@@ -67,91 +69,9 @@ core::Result<Resolved> resolve(Connection& db, const std::string& caller,
   if (st->step() != SQLITE_ROW) return core::fail(db_error(db, "resolve"));
   if (st->is_null(0)) return r;
   r.found = true;
-  r.peer_id = target;
+  r.others = {target};
   if (!st->is_null(1)) r.conversation_id = st->text(1);
   return r;
-}
-
-// Message columns: conversation_id, seq, id, sender_id, text, temp_id,
-// created_at.
-constexpr const char* kMessageColumns =
-    "conversation_id, seq, id, sender_id, text, temp_id, created_at";
-
-Message read_message(const Statement& st) {
-  Message m;
-  m.conversation_id = st.text(0);
-  m.seq = st.integer(1);
-  m.id = st.text(2);
-  m.from = st.text(3);
-  m.text = st.text(4);
-  m.temp_id = st.optional_text(5);
-  m.created_at = st.integer(6);
-  return m;
-}
-
-struct Member {
-  std::string user_id;
-  std::int64_t delivered_seq = 0;
-  std::int64_t read_seq = 0;
-};
-
-core::Result<std::vector<Member>> members(Connection& db, const std::string& conversation_id) {
-  auto st = db.prepare(
-      "SELECT user_id, delivered_seq, read_seq FROM conversation_members "
-      "WHERE conversation_id = ?");
-  if (!st) return core::fail(db_error(db, "prepare cursors"));
-  st->bind(1, conversation_id);
-  std::vector<Member> out;
-  int rc = 0;
-  while ((rc = st->step()) == SQLITE_ROW) {
-    out.push_back(Member{st->text(0), st->integer(1), st->integer(2)});
-  }
-  if (rc != SQLITE_DONE) return core::fail(db_error(db, "cursors"));
-  return out;
-}
-
-// Sets `to`, `delivered_at` and `read_at` of messages of one direct
-// conversation from its members' cursors and receipt marks.
-core::Result<void> fill_receipts(Connection& db, const std::string& conversation_id,
-                                 std::vector<Message>& msgs) {
-  if (msgs.empty()) return {};
-  auto cursors = members(db, conversation_id);
-  if (!cursors) return core::fail(std::move(cursors.error()));
-  for (const Member& recipient : *cursors) {
-    std::int64_t lo = std::numeric_limits<std::int64_t>::max(), hi = 0;
-    for (auto& m : msgs) {
-      if (m.from == recipient.user_id) continue;
-      m.to = recipient.user_id;
-      lo = std::min(lo, m.seq);
-      hi = std::max(hi, m.seq);
-    }
-    for (int kind : {kDelivered, kRead}) {
-      const std::int64_t cursor = kind == kDelivered ? recipient.delivered_seq : recipient.read_seq;
-      if (hi == 0 || cursor < lo) continue;
-      // Marks ascend in both seq and time: read from the first that covers
-      // `lo` until one covers `hi`.
-      auto st = db.prepare(
-          "SELECT up_to_seq, at FROM receipts WHERE conversation_id = ? AND user_id = ? "
-          "AND kind = ? AND up_to_seq >= ? ORDER BY up_to_seq");
-      if (!st) return core::fail(db_error(db, "prepare receipts"));
-      st->bind(1, conversation_id).bind(2, recipient.user_id).bind(3, kind).bind(4, lo);
-      std::vector<std::pair<std::int64_t, EpochMs>> marks;
-      int rc = 0;
-      while ((rc = st->step()) == SQLITE_ROW) {
-        marks.emplace_back(st->integer(0), st->integer(1));
-        if (marks.back().first >= hi) break;
-      }
-      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return core::fail(db_error(db, "receipts"));
-      for (auto& m : msgs) {
-        if (m.from == recipient.user_id || m.seq > cursor) continue;
-        auto it = std::lower_bound(marks.begin(), marks.end(), m.seq,
-                                   [](const auto& mark, std::int64_t s) { return mark.first < s; });
-        if (it == marks.end()) continue;
-        (kind == kDelivered ? m.delivered_at : m.read_at) = it->second;
-      }
-    }
-  }
-  return {};
 }
 
 }  // namespace
@@ -218,25 +138,106 @@ core::Result<void> SqliteStore::flush_writer_cache() {
     conv->dirty = false;
   }
   cache_.dirty.clear();
-  if (cache_.direct.size() > kMaxCachedConversations) cache_.direct.clear();
+  if (cache_.direct.size() > kMaxCachedConversations) {
+    cache_.direct.clear();
+    cache_.direct_keys.clear();
+  }
+  if (cache_.groups.size() > kMaxCachedConversations) cache_.groups.clear();
   return {};
+}
+
+core::Result<SqliteStore::WriterCache::Group*> SqliteStore::group_entry(Connection& db,
+                                                                        const std::string& id) {
+  auto it = cache_.groups.find(id);
+  if (it == cache_.groups.end()) {
+    auto row = conversation_row(db, id);
+    if (!row) return core::fail(std::move(row.error()));
+    if (!*row || (*row)->type != ConversationType::group) return nullptr;
+    WriterCache::Group g;
+    g.conversation.id = id;
+    g.conversation.last_seq = (*row)->last_seq;
+    g.conversation.updated_at = (*row)->updated_at;
+    it = cache_.groups.emplace(id, std::move(g)).first;
+  }
+  WriterCache::Group& g = it->second;
+  if (!g.members) {
+    auto st = db.prepare(
+        "SELECT user_id FROM conversation_members WHERE conversation_id = ? "
+        "ORDER BY position, user_id");
+    if (!st) return core::fail(db_error(db, "prepare group members"));
+    st->bind(1, id);
+    auto list = std::make_shared<std::vector<std::string>>();
+    int rc = 0;
+    while ((rc = st->step()) == SQLITE_ROW) list->push_back(st->text(0));
+    if (rc != SQLITE_DONE) return core::fail(db_error(db, "group members"));
+    g.members = std::move(list);
+  }
+  return &g;
+}
+
+core::Result<SqliteStore::SendTarget> SqliteStore::send_target(Connection& db,
+                                                               const std::string& id,
+                                                               const std::string& sender,
+                                                               EpochMs now) {
+  SendTarget t;
+  if (cache_.groups.count(id) == 0) {
+    if (auto k = cache_.direct_keys.find(id); k != cache_.direct_keys.end()) {
+      const std::string& key = k->second;
+      const auto colon = key.find(':');
+      if (key.substr(0, colon) == sender) {
+        t.to = key.substr(colon + 1);
+      } else if (key.substr(colon + 1) == sender) {
+        t.to = key.substr(0, colon);
+      } else {
+        return t;
+      }
+      auto conv = direct_conversation(db, sender, t.to, nullptr, now);
+      if (!conv) return core::fail(std::move(conv.error()));
+      t.conversation = *conv;  // null if the row is gone: not found
+      return t;
+    }
+    auto row = conversation_row(db, id);
+    if (!row) return core::fail(std::move(row.error()));
+    if (!*row) return t;
+    if ((*row)->type == ConversationType::direct) {
+      cache_.direct_keys[id] = (*row)->direct_key;
+      return send_target(db, id, sender, now);
+    }
+  }
+  auto g = group_entry(db, id);
+  if (!g) return core::fail(std::move(g.error()));
+  if (!*g) return t;
+  const auto& members = *(*g)->members;
+  if (std::find(members.begin(), members.end(), sender) == members.end()) return t;
+  t.conversation = &(*g)->conversation;
+  t.members = (*g)->members;
+  return t;
+}
+
+void SqliteStore::advanced(WriterCache::Conversation& c, const Message& m) {
+  c.last_seq = m.seq;
+  c.updated_at = m.created_at;
+  if (!c.dirty) {
+    c.dirty = true;
+    cache_.dirty.push_back(&c);
+  }
 }
 
 void SqliteStore::append_message(NewMessage message, Callback<Appended> done) {
   struct State {
     NewMessage in;
     Appended out;
-    bool not_found = false;
+    const char* not_found = nullptr;
   };
   write(
-      State{std::move(message), {}, false},
+      State{std::move(message), {}, nullptr},
       [this](Connection& db, State& s) -> core::Result<void> {
         s.out = Appended{};
-        s.not_found = false;
+        s.not_found = nullptr;
         if (s.in.temp_id) {
-          auto st = db.prepare(
-              "SELECT conversation_id, seq, id, sender_id, text, temp_id, created_at "
-              "FROM messages WHERE sender_id = ? AND temp_id = ?");
+          static const std::string sql = fmt::format(
+              "SELECT {} FROM messages WHERE sender_id = ? AND temp_id = ?", kMessageColumns);
+          auto st = db.prepare(sql.c_str());
           if (!st) return core::fail(db_error(db, "prepare temp id"));
           st->bind(1, s.in.from).bind(2, *s.in.temp_id);
           const int rc = st->step();
@@ -250,25 +251,40 @@ void SqliteStore::append_message(NewMessage message, Callback<Appended> done) {
           }
           if (rc != SQLITE_DONE) return core::fail(db_error(db, "temp id"));
         }
-        auto exists = user_exists(db, s.in.to);
-        if (!exists) return core::fail(std::move(exists.error()));
-        if (!*exists) {
-          s.not_found = true;
-          return {};
-        }
         const EpochMs now = core::now_ms();
-        auto conv = direct_conversation(db, s.in.from, s.in.to, &s.in.new_conversation_id, now);
-        if (!conv) return core::fail(std::move(conv.error()));
-        WriterCache::Conversation& c = **conv;
+        WriterCache::Conversation* conv = nullptr;
         Message& m = s.out.message;
+        if (s.in.conversation_id) {
+          auto target = send_target(db, *s.in.conversation_id, s.in.from, now);
+          if (!target) return core::fail(std::move(target.error()));
+          if (!target->conversation) {
+            s.not_found = "Conversation not found";
+            return {};
+          }
+          conv = target->conversation;
+          m.to = std::move(target->to);
+          s.out.members = std::move(target->members);
+          m.in_group = s.out.members != nullptr;
+        } else {
+          auto exists = user_exists(db, s.in.to);
+          if (!exists) return core::fail(std::move(exists.error()));
+          if (!*exists) {
+            s.not_found = "Recipient not found";
+            return {};
+          }
+          auto c = direct_conversation(db, s.in.from, s.in.to, &s.in.new_conversation_id, now);
+          if (!c) return core::fail(std::move(c.error()));
+          conv = *c;
+          m.to = s.in.to;
+          cache_.direct_keys.emplace(conv->id, direct_key(s.in.from, s.in.to));
+        }
         m.id = s.in.id;
-        m.conversation_id = c.id;
-        m.seq = c.last_seq + 1;
+        m.conversation_id = conv->id;
+        m.seq = conv->last_seq + 1;
         m.from = s.in.from;
-        m.to = s.in.to;
         m.text = s.in.text;
         m.temp_id = s.in.temp_id;
-        m.created_at = std::max(now, c.updated_at);  // never before the previous message
+        m.created_at = std::max(now, conv->updated_at);  // never before the previous message
         auto st = db.prepare(
             "INSERT INTO messages (conversation_id, seq, id, sender_id, text, temp_id, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -281,17 +297,12 @@ void SqliteStore::append_message(NewMessage message, Callback<Appended> done) {
             .bind_optional(6, m.temp_id)
             .bind(7, m.created_at);
         if (st->step() != SQLITE_DONE) return core::fail(db_error(db, "insert message"));
-        c.last_seq = m.seq;
-        c.updated_at = m.created_at;
-        if (!c.dirty) {
-          c.dirty = true;
-          cache_.dirty.push_back(&c);
-        }
+        advanced(*conv, m);
         return {};
       },
       [done = std::move(done)](const core::Error* failure, State& s) {
         if (failure) return done(core::fail(*failure));
-        if (s.not_found) return done(core::fail(core::ErrorCode::not_found, "Recipient not found"));
+        if (s.not_found) return done(core::fail(core::ErrorCode::not_found, s.not_found));
         done(std::move(s.out));
       });
 }
@@ -349,70 +360,6 @@ void SqliteStore::read_history(HistoryQuery query, Callback<std::optional<Histor
   });
 }
 
-namespace {
-
-// The caller's conversations (all, or the one `only`), most recent first,
-// with each one's last message and unread count.
-core::Result<std::vector<ConversationSummary>> conversations_of(
-    Connection& db, const std::string& me, const std::optional<std::string>& only) {
-  static const std::string base = fmt::format(
-      "SELECT c.id, c.updated_at, mine.read_seq, u.{} FROM conversation_members mine "
-      "JOIN conversations c ON c.id = mine.conversation_id "
-      "JOIN conversation_members peer ON peer.conversation_id = mine.conversation_id "
-      "AND peer.user_id <> mine.user_id "
-      "JOIN users u ON u.id = peer.user_id "
-      "WHERE mine.user_id = ?1",
-      "id, u.name, u.email, u.avatar, u.created_at, u.last_seen");
-  static const std::string all_sql = base + " ORDER BY c.updated_at DESC, c.id DESC";
-  static const std::string one_sql = base + " AND mine.conversation_id = ?2";
-  std::vector<ConversationSummary> out;
-  std::vector<std::int64_t> read_seqs;
-  {
-    auto st = db.prepare(only ? one_sql.c_str() : all_sql.c_str());
-    if (!st) return core::fail(db_error(db, "prepare conversations"));
-    st->bind(1, me);
-    if (only) st->bind(2, *only);
-    int rc = 0;
-    while ((rc = st->step()) == SQLITE_ROW) {
-      ConversationSummary c;
-      c.id = st->text(0);
-      c.updated_at = st->integer(1);
-      read_seqs.push_back(st->integer(2));
-      c.peer = read_user(*st, 3);
-      c.participants = {me, c.peer.id};
-      std::sort(c.participants.begin(), c.participants.end());
-      out.push_back(std::move(c));
-    }
-    if (rc != SQLITE_DONE) return core::fail(db_error(db, "conversations"));
-  }
-  static const std::string last_sql =
-      fmt::format("SELECT {} FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT 1",
-                  kMessageColumns);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    auto& c = out[i];
-    {
-      auto st = db.prepare(last_sql.c_str());
-      if (!st) return core::fail(db_error(db, "prepare last message"));
-      st->bind(1, c.id);
-      if (st->step() == SQLITE_ROW) c.last_message = read_message(*st);
-    }
-    if (c.last_message) {
-      std::vector<Message> one{std::move(*c.last_message)};
-      if (auto r = fill_receipts(db, c.id, one); !r) return core::fail(std::move(r.error()));
-      c.last_message = std::move(one.front());
-    }
-    auto st = db.prepare(
-        "SELECT count(*) FROM messages WHERE conversation_id = ? AND seq > ? AND sender_id <> ?");
-    if (!st) return core::fail(db_error(db, "prepare unread"));
-    st->bind(1, c.id).bind(2, read_seqs[i]).bind(3, me);
-    if (st->step() != SQLITE_ROW) return core::fail(db_error(db, "unread"));
-    c.unread_count = st->integer(0);
-  }
-  return out;
-}
-
-}  // namespace
-
 void SqliteStore::list_conversations(std::string user_id,
                                      Callback<std::vector<ConversationSummary>> done) {
   read([me = std::move(user_id), done = std::move(done)](Connection* conn) {
@@ -449,7 +396,7 @@ void SqliteStore::mark_read(ReadRequest request, Callback<std::optional<ReadOutc
         if (!target->found) return {};
         ReadOutcome o;
         o.conversation_id = target->conversation_id;
-        o.peer_id = target->peer_id;
+        o.others = target->others;
         o.read_at = s.in.at;
         if (o.conversation_id.empty()) {
           s.out = std::move(o);
@@ -479,17 +426,18 @@ void SqliteStore::mark_read(ReadRequest request, Callback<std::optional<ReadOutc
           o.up_to_seq = st->integer(0);
           o.up_to_id = s.in.up_to_id;
         } else {
+          // The last message by another member.
           auto st = db.prepare(
-              "SELECT seq, id FROM messages WHERE conversation_id = ? AND sender_id = ? "
+              "SELECT seq, id FROM messages WHERE conversation_id = ? AND sender_id <> ? "
               "ORDER BY seq DESC LIMIT 1");
-          if (!st) return core::fail(db_error(db, "prepare last from peer"));
-          st->bind(1, o.conversation_id).bind(2, o.peer_id);
+          if (!st) return core::fail(db_error(db, "prepare last from others"));
+          st->bind(1, o.conversation_id).bind(2, s.in.caller_id);
           const int rc = st->step();
           if (rc == SQLITE_ROW) {
             o.up_to_seq = st->integer(0);
             o.up_to_id = st->text(1);
           } else if (rc != SQLITE_DONE) {
-            return core::fail(db_error(db, "last from peer"));
+            return core::fail(db_error(db, "last from others"));
           }
         }
         if (o.up_to_seq > read_seq) {
@@ -511,15 +459,15 @@ void SqliteStore::mark_read(ReadRequest request, Callback<std::optional<ReadOutc
           ust->bind(1, o.up_to_seq).bind(2, o.conversation_id).bind(3, s.in.caller_id);
           if (ust->step() != SQLITE_DONE) return core::fail(db_error(db, "read cursor"));
           ust.reset();
-          for (int kind : {kRead, kDelivered}) {
-            if (kind == kDelivered && o.up_to_seq <= delivered_seq) continue;
+          for (const ReceiptKind kind : {ReceiptKind::read, ReceiptKind::delivered}) {
+            if (kind == ReceiptKind::delivered && o.up_to_seq <= delivered_seq) continue;
             auto rst = db.prepare(
                 "INSERT OR REPLACE INTO receipts (conversation_id, user_id, kind, up_to_seq, at) "
                 "VALUES (?, ?, ?, ?, ?)");
             if (!rst) return core::fail(db_error(db, "prepare receipt"));
             rst->bind(1, o.conversation_id)
                 .bind(2, s.in.caller_id)
-                .bind(3, kind)
+                .bind(3, static_cast<std::int64_t>(kind))
                 .bind(4, o.up_to_seq)
                 .bind(5, s.in.at);
             if (rst->step() != SQLITE_DONE) return core::fail(db_error(db, "receipt"));
@@ -573,7 +521,7 @@ void SqliteStore::mark_delivered(std::string conversation_id, std::string user_i
         if (!rst) return core::fail(db_error(db, "prepare receipt"));
         rst->bind(1, s.conversation_id)
             .bind(2, s.user_id)
-            .bind(3, kDelivered)
+            .bind(3, static_cast<std::int64_t>(ReceiptKind::delivered))
             .bind(4, s.seq)
             .bind(5, s.at);
         if (rst->step() != SQLITE_DONE) return core::fail(db_error(db, "receipt"));
@@ -592,7 +540,8 @@ void SqliteStore::pending_deliveries(std::string user_id, std::optional<PendingC
     if (!conn) return done(core::fail(closed_error()));
     Connection& db = *conn;
     static constexpr const char* sql =
-        "SELECT m.conversation_id, m.seq, m.id, m.sender_id, m.text, m.temp_id, m.created_at "
+        "SELECT m.conversation_id, m.seq, m.id, m.sender_id, m.text, m.temp_id, m.created_at, "
+        "c.type = 'group' "
         "FROM conversation_members mine "
         "JOIN conversations c ON c.id = mine.conversation_id AND c.last_seq > mine.delivered_seq "
         "JOIN messages m ON m.conversation_id = mine.conversation_id "
@@ -607,34 +556,54 @@ void SqliteStore::pending_deliveries(std::string user_id, std::optional<PendingC
         .bind(4, after ? after->seq : std::int64_t{0})
         .bind(5, static_cast<std::int64_t>(limit));
     std::vector<Message> out;
+    // Group messages carry their counts: derived per conversation, below.
+    std::unordered_map<std::string, std::vector<std::size_t>> in_groups;
     int rc = 0;
     while ((rc = st->step()) == SQLITE_ROW) {
       Message m = read_message(*st);
-      m.to = me;
+      if (st->integer(7) != 0) {
+        in_groups[m.conversation_id].push_back(out.size());
+      } else {
+        m.to = me;
+      }
       out.push_back(std::move(m));
     }
     if (rc != SQLITE_DONE) return done(core::fail(db_error(db, "pending")));
+    st.reset();
+    for (const auto& [conversation_id, positions] : in_groups) {
+      std::vector<Message> msgs;
+      msgs.reserve(positions.size());
+      for (auto i : positions) msgs.push_back(std::move(out[i]));
+      if (auto r = fill_receipts(db, conversation_id, msgs); !r) {
+        return done(core::fail(std::move(r.error())));
+      }
+      for (std::size_t k = 0; k < positions.size(); ++k) out[positions[k]] = std::move(msgs[k]);
+    }
     done(std::move(out));
   });
 }
 
-void SqliteStore::direct_peer(std::string user_id, std::string conversation_id,
-                              Callback<std::optional<std::string>> done) {
+void SqliteStore::members(std::string user_id, std::string conversation_id,
+                          Callback<std::optional<std::vector<std::string>>> done) {
   read([user_id = std::move(user_id), conversation_id = std::move(conversation_id),
         done = std::move(done)](Connection* conn) {
     if (!conn) return done(core::fail(closed_error()));
     Connection& db = *conn;
     auto st = db.prepare(
-        "SELECT peer.user_id FROM conversation_members mine "
-        "JOIN conversation_members peer ON peer.conversation_id = mine.conversation_id "
-        "AND peer.user_id <> mine.user_id "
-        "WHERE mine.conversation_id = ?1 AND mine.user_id = ?2 LIMIT 1");
-    if (!st) return done(core::fail(db_error(db, "prepare direct peer")));
-    st->bind(1, conversation_id).bind(2, user_id);
-    const int rc = st->step();
-    if (rc == SQLITE_ROW) return done(std::optional<std::string>(st->text(0)));
-    if (rc != SQLITE_DONE) return done(core::fail(db_error(db, "direct peer")));
-    done(std::optional<std::string>());
+        "SELECT user_id FROM conversation_members WHERE conversation_id = ? "
+        "ORDER BY position, user_id");
+    if (!st) return done(core::fail(db_error(db, "prepare members")));
+    st->bind(1, conversation_id);
+    std::vector<std::string> out;
+    bool member = false;
+    int rc = 0;
+    while ((rc = st->step()) == SQLITE_ROW) {
+      out.push_back(st->text(0));
+      member = member || out.back() == user_id;
+    }
+    if (rc != SQLITE_DONE) return done(core::fail(db_error(db, "members")));
+    if (!member) return done(std::optional<std::vector<std::string>>());
+    done(std::optional<std::vector<std::string>>(std::move(out)));
   });
 }
 

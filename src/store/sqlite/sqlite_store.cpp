@@ -138,6 +138,13 @@ int SqliteStore::on_wal_commit(void* self, sqlite3* /*db*/, const char* /*name*/
       store->checkpoint_wanted_ = true;
       wake = true;
     }
+    // The checkpointer has fallen far behind (starved of CPU): the writer
+    // checkpoints itself before its next batch, so the WAL stays bounded
+    // whatever the scheduling.
+    if (since >= kWalBehindFactor * store->options_.checkpoint_pages) {
+      store->wal_behind_.store(true, std::memory_order_release);
+      store->restart_wanted_.store(true, std::memory_order_release);
+    }
   }
   if (wake) store->checkpoint_cv_.notify_one();
   return SQLITE_OK;
@@ -183,14 +190,18 @@ void SqliteStore::restart_wal() {
   int copied = 0;
   // Without waiting: a reader on older frames makes it SQLITE_BUSY at once
   // (the next checkpoint tries again) rather than stall every write behind
-  // the busy handler.
-  sqlite3_busy_timeout(writer_conn_.handle(), 0);
+  // the busy handler. Unless the WAL is far behind: then the writer waits
+  // (for a slow PASSIVE checkpoint to finish, for readers), holding writes
+  // back rather than letting the WAL grow.
+  const bool behind = wal_behind_.exchange(false, std::memory_order_acq_rel);
+  sqlite3_busy_timeout(writer_conn_.handle(), behind ? kBusyTimeoutMs : 0);
   const int rc = sqlite3_wal_checkpoint_v2(writer_conn_.handle(), nullptr,
                                            SQLITE_CHECKPOINT_RESTART, &log, &copied);
   sqlite3_busy_timeout(writer_conn_.handle(), kBusyTimeoutMs);
   if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
     obs::log(obs::Level::warn, "sqlite checkpoint (restart): {}", writer_conn_.last_error());
   }
+  if (rc == SQLITE_OK) stats_.checkpoints.fetch_add(1, std::memory_order_relaxed);
   {
     std::lock_guard lock(checkpoint_mutex_);
     restart_wanted_.store(false, std::memory_order_release);

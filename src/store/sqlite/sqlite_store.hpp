@@ -68,12 +68,17 @@ class SqliteStore final : public Store {
                       EpochMs at, Callback<std::int64_t> done) override;
   void pending_deliveries(std::string user_id, std::optional<PendingCursor> after,
                           std::size_t limit, Callback<std::vector<Message>> done) override;
-  void direct_peer(std::string user_id, std::string conversation_id,
-                   Callback<std::optional<std::string>> done) override;
+  void members(std::string user_id, std::string conversation_id,
+               Callback<std::optional<std::vector<std::string>>> done) override;
   void contacts(std::string user_id, std::size_t limit,
                 Callback<std::vector<std::string>> done) override;
   void conversation_between(std::string a, std::string b,
                             Callback<std::optional<std::string>> done) override;
+  void create_group(NewGroup group, Callback<GroupUpdate> done) override;
+  void rename_group(std::string caller_id, std::string conversation_id, std::string name,
+                    Callback<std::optional<GroupUpdate>> done) override;
+  void add_members(MembersChange change, Callback<std::optional<GroupUpdate>> done) override;
+  void remove_member(MembersChange change, Callback<std::optional<GroupUpdate>> done) override;
   void ping(Callback<void> done) override;
   void close() override;
 
@@ -81,7 +86,7 @@ class SqliteStore final : public Store {
     std::atomic<std::uint64_t> batches{0};  // committed transactions
     std::atomic<std::uint64_t> writes{0};   // writes in them
     std::atomic<std::uint64_t> largest_batch{0};
-    std::atomic<std::uint64_t> checkpoints{0};  // background WAL checkpoints run
+    std::atomic<std::uint64_t> checkpoints{0};  // WAL checkpoints run (PASSIVE and RESTART)
   };
   const Stats& stats() const { return stats_; }
 
@@ -119,12 +124,18 @@ class SqliteStore final : public Store {
   void complete(std::vector<std::unique_ptr<WriteOp>> ops, std::optional<core::Error> failure);
 
   static constexpr std::size_t kMaxBatch = 4096;
+  // WAL frames past the last checkpoint, in SQLITE_CHECKPOINT_PAGES, at
+  // which the writer runs the RESTART checkpoint without waiting for the
+  // checkpointer's PASSIVE one.
+  static constexpr std::size_t kWalBehindFactor = 4;
 
   // What the writer knows, so that a send costs the message insert and
-  // little else: users known to exist (users are never deleted), and each
-  // direct conversation's id and last seq (the writer is the only one that
-  // advances it). Conversation rows are updated once per batch, just before
-  // the commit. Writer thread only; cleared when a transaction rolls back.
+  // little else: users known to exist (users are never deleted), each
+  // conversation's id and last seq (the writer is the only one that
+  // advances it), and each group's members (the writer is the only one that
+  // changes them). Conversation rows are updated once per batch, just
+  // before the commit. Writer thread only; cleared when a transaction rolls
+  // back.
   struct WriterCache {
     struct Conversation {
       std::string id;
@@ -132,11 +143,34 @@ class SqliteStore final : public Store {
       EpochMs updated_at = 0;
       bool dirty = false;
     };
+    struct Group {
+      Conversation conversation;
+      MemberList members;  // null: read again (the membership changed)
+    };
     std::unordered_set<std::string> known_users;
-    std::unordered_map<std::string, Conversation> direct;  // by direct key
+    std::unordered_map<std::string, Conversation> direct;      // by direct key
+    std::unordered_map<std::string, std::string> direct_keys;  // direct key by id
+    std::unordered_map<std::string, Group> groups;             // by id
     std::vector<Conversation*> dirty;
   };
+  // Writes the conversation rows the batch advanced (before its commit, and
+  // before a group change reads them).
   core::Result<void> flush_writer_cache();
+  // The group `id`, its members read if needed; nullptr when `id` is no
+  // group.
+  core::Result<WriterCache::Group*> group_entry(Connection& db, const std::string& id);
+  // What a message to conversation `id` from `sender` appends to: its cached
+  // conversation and, for a group, its members. Null conversation: not a
+  // conversation of the sender's.
+  struct SendTarget {
+    WriterCache::Conversation* conversation = nullptr;
+    MemberList members;  // a group's
+    std::string to;      // a direct conversation's other member
+  };
+  core::Result<SendTarget> send_target(Connection& db, const std::string& id,
+                                       const std::string& sender, EpochMs now);
+  // Counts an appended message into its conversation's cached row.
+  void advanced(WriterCache::Conversation& c, const Message& m);
   // The pair's conversation, created when `create_id` is given and none
   // exists; nullptr when none exists and none was created.
   core::Result<WriterCache::Conversation*> direct_conversation(Connection& db, const std::string& a,
@@ -170,6 +204,7 @@ class SqliteStore final : public Store {
   bool checkpoint_closing_ = false;
   int checkpointed_frames_ = 0;  // WAL frames copied by the last checkpoint
   std::atomic<bool> restart_wanted_{false};
+  std::atomic<bool> wal_behind_{false};  // kWalBehindFactor reached
 
   std::mutex readers_mutex_;  // guards idle_readers_
   std::vector<std::unique_ptr<Connection>> idle_readers_;
