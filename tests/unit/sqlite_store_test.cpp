@@ -485,6 +485,115 @@ TEST_F(SqliteStoreTest, ContactsAreTheUsersSharingAConversation) {
   EXPECT_EQ(members(a, core::new_object_id()), std::vector<std::string>{"none"});
 }
 
+// --- groups ------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, AGroupsLifeMembersOwnerAndWhatEachMemberGets) {
+  const User a = create_ok("A", "ga@example.com");
+  const User b = create_ok("B", "gb@example.com");
+  const User c = create_ok("C", "gc@example.com");
+  const User d = create_ok("D", "gd@example.com");
+  using Update = std::optional<GroupUpdate>;
+  auto created = await<GroupUpdate>([&](Callback<GroupUpdate> cb) {
+    store_->create_group(NewGroup{core::new_object_id(), a.id, "G", {c.id, b.id}, 5000},
+                         std::move(cb));
+  });
+  ASSERT_TRUE(created.has_value()) << created.error().detail;
+  const std::string g = created->conversation.id;
+  EXPECT_EQ(created->conversation.type, ConversationType::group);
+  EXPECT_EQ(created->conversation.owner_id, a.id);
+  EXPECT_EQ(created->conversation.participants, (std::vector<std::string>{a.id, c.id, b.id}));
+  EXPECT_EQ(created->audience.size(), 3U);
+  EXPECT_EQ(created->conversation.created_at, 5000);
+
+  // An unknown member creates nothing.
+  auto unknown = await<GroupUpdate>([&](Callback<GroupUpdate> cb) {
+    store_->create_group(NewGroup{core::new_object_id(), a.id, "X", {core::new_object_id()}, 1},
+                         std::move(cb));
+  });
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, core::ErrorCode::not_found);
+
+  auto append = [&](const User& from, const std::string& conversation) {
+    NewMessage m{core::new_object_id(), from.id, "", conversation, "hi", std::nullopt, 1, ""};
+    return await<Appended>(
+        [&](Callback<Appended> cb) { store_->append_message(std::move(m), std::move(cb)); });
+  };
+  auto sent = append(b, g);
+  ASSERT_TRUE(sent.has_value());
+  EXPECT_TRUE(sent->message.in_group);
+  EXPECT_TRUE(sent->message.to.empty());
+  ASSERT_TRUE(sent->members);
+  EXPECT_EQ(*sent->members, (std::vector<std::string>{a.id, c.id, b.id}));
+  auto stranger = append(d, g);
+  ASSERT_FALSE(stranger.has_value());
+  EXPECT_EQ(stranger.error().code, core::ErrorCode::not_found);
+
+  auto change = [&](const User& caller, std::vector<std::string> ids, bool add,
+                    std::size_t max = 4) {
+    MembersChange ch{caller.id, g, std::move(ids), max};
+    return await<Update>([&](Callback<Update> cb) {
+      if (add)
+        store_->add_members(std::move(ch), std::move(cb));
+      else
+        store_->remove_member(std::move(ch), std::move(cb));
+    });
+  };
+  // Owner only; the limit counts everyone.
+  auto by_b = change(b, {d.id}, true);
+  ASSERT_FALSE(by_b.has_value());
+  EXPECT_EQ(by_b.error().code, core::ErrorCode::forbidden);
+  auto too_many = change(a, {d.id}, true, 3);
+  ASSERT_FALSE(too_many.has_value());
+  EXPECT_EQ(too_many.error().code, core::ErrorCode::validation_failed);
+  auto added = change(a, {d.id, b.id}, true);
+  ASSERT_TRUE(added.has_value() && *added);
+  EXPECT_TRUE((*added)->changed);
+  EXPECT_EQ((*added)->conversation.participants.back(), d.id);
+  // d joined after message 1: nothing pending, nothing unread.
+  auto pending_d = await<std::vector<Message>>([&](Callback<std::vector<Message>> cb) {
+    store_->pending_deliveries(d.id, std::nullopt, 10, std::move(cb));
+  });
+  ASSERT_TRUE(pending_d.has_value());
+  EXPECT_TRUE(pending_d->empty());
+  auto pending_c = await<std::vector<Message>>([&](Callback<std::vector<Message>> cb) {
+    store_->pending_deliveries(c.id, std::nullopt, 10, std::move(cb));
+  });
+  ASSERT_TRUE(pending_c.has_value());
+  ASSERT_EQ(pending_c->size(), 1U);
+  EXPECT_TRUE(pending_c->front().in_group);
+  EXPECT_TRUE(pending_c->front().to.empty());
+  auto again = change(a, {d.id}, true);
+  ASSERT_TRUE(again.has_value() && *again);
+  EXPECT_FALSE((*again)->changed) << "only existing members: no change";
+
+  // A non-owner removing another: forbidden; the owner leaving hands over
+  // to the next member in join order (c).
+  auto b_removes_c = change(b, {c.id}, false);
+  ASSERT_FALSE(b_removes_c.has_value());
+  EXPECT_EQ(b_removes_c.error().code, core::ErrorCode::forbidden);
+  auto a_leaves = change(a, {a.id}, false);
+  ASSERT_TRUE(a_leaves.has_value() && *a_leaves);
+  EXPECT_EQ((*a_leaves)->conversation.owner_id, c.id);
+  EXPECT_EQ((*a_leaves)->removed, a.id);
+  EXPECT_EQ((*a_leaves)->audience.back(), (std::pair<std::string, std::int64_t>{a.id, 0}));
+  // a is out: not a member, cannot send, nothing pending.
+  auto members_of_a = await<std::optional<std::vector<std::string>>>(
+      [&](Callback<std::optional<std::vector<std::string>>> cb) {
+        store_->members(a.id, g, std::move(cb));
+      });
+  ASSERT_TRUE(members_of_a.has_value());
+  EXPECT_FALSE(members_of_a->has_value());
+  EXPECT_FALSE(append(a, g).has_value());
+  auto after = append(c, g);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(*after->members, (std::vector<std::string>{c.id, b.id, d.id}));
+  EXPECT_EQ(after->message.seq, 2);
+  // A stranger changes nothing: nullopt (not found).
+  auto by_a = change(a, {b.id}, false);
+  ASSERT_TRUE(by_a.has_value());
+  EXPECT_FALSE(by_a->has_value());
+}
+
 TEST_F(SqliteStoreTest, DataSurvivesReopen) {
   const User alice = create_ok("Alice", "alice@example.com");
   ASSERT_TRUE(revoke("jti-1", 5000).has_value());

@@ -276,7 +276,9 @@ void SqliteStore::append_message(NewMessage message, Callback<Appended> done) {
           if (!c) return core::fail(std::move(c.error()));
           conv = *c;
           m.to = s.in.to;
-          cache_.direct_keys.emplace(conv->id, direct_key(s.in.from, s.in.to));
+          if (cache_.direct_keys.count(conv->id) == 0) {
+            cache_.direct_keys.emplace(conv->id, direct_key(s.in.from, s.in.to));
+          }
         }
         m.id = s.in.id;
         m.conversation_id = conv->id;
