@@ -17,7 +17,7 @@ build_pkgs=(
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev nodejs npm sqlite3 strace wrk
-  clang clang-format clang-tidy curl
+  clang clang-format clang-tidy curl redis-server
 )
 # libFuzzer and the sanitizer runtimes ship in libclang-rt-14-dev, which a
 # --no-install-recommends install of clang leaves out on Debian 12.

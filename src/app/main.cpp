@@ -8,6 +8,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -23,6 +25,7 @@
 #include "chat/messenger.hpp"
 #include "chat/presence.hpp"
 #include "cluster/local/local_broker.hpp"
+#include "cluster/redis/redis_broker.hpp"
 #include "config/settings.hpp"
 #include "core/rate_limiter.hpp"
 #include "engineio/server.hpp"
@@ -96,6 +99,34 @@ sigset_t block_stop_signals() {
   return set;
 }
 
+std::string redis_broker_metrics(const cluster::RedisBroker& broker) {
+  const auto& s = broker.stats();
+  return fmt::format(
+      "# HELP parley_broker_redis_connected 1 while connected to Redis with every channel "
+      "subscribed.\n"
+      "# TYPE parley_broker_redis_connected gauge\nparley_broker_redis_connected {}\n"
+      "# HELP parley_broker_redis_published_total Publications Redis accepted.\n"
+      "# TYPE parley_broker_redis_published_total counter\n"
+      "parley_broker_redis_published_total {}\n"
+      "# HELP parley_broker_redis_received_total Publications received from other nodes.\n"
+      "# TYPE parley_broker_redis_received_total counter\n"
+      "parley_broker_redis_received_total {}\n"
+      "# HELP parley_broker_redis_dropped_total Publications not sent or not delivered, by "
+      "reason.\n"
+      "# TYPE parley_broker_redis_dropped_total counter\n"
+      "parley_broker_redis_dropped_total{{reason=\"queue_full\"}} {}\n"
+      "parley_broker_redis_dropped_total{{reason=\"in_flight\"}} {}\n"
+      "parley_broker_redis_dropped_total{{reason=\"delivery_behind\"}} {}\n"
+      "# HELP parley_broker_redis_connects_total Connections to Redis established.\n"
+      "# TYPE parley_broker_redis_connects_total counter\nparley_broker_redis_connects_total {}\n"
+      "# HELP parley_broker_redis_connect_failures_total Connection attempts that failed.\n"
+      "# TYPE parley_broker_redis_connect_failures_total counter\n"
+      "parley_broker_redis_connect_failures_total {}\n",
+      broker.connected() ? 1 : 0, s.published.load(), s.received.load(), s.queue_dropped.load(),
+      s.lost_in_flight.load(), s.delivery_dropped.load(), s.connects.load(),
+      s.connect_failures.load());
+}
+
 void purge_revocations(store::Store& store) {
   store.purge_revocations(core::now_ms(), [](core::Result<std::size_t> r) {
     if (!r)
@@ -122,6 +153,13 @@ int run() {
     return config_error(
         "DATABASE_URL names PostgreSQL, which this build does not support yet; "
         "use an SQLite file (DATABASE_URL=sqlite:./data/parley.db)");
+  }
+
+  std::optional<cluster::RedisUrl> redis_url;
+  if (!settings.redis_url.empty()) {
+    auto parsed = cluster::parse_redis_url(settings.redis_url);
+    if (!parsed) return config_error(parsed.error());
+    redis_url = std::move(*parsed);
   }
 
   std::string fd_warning;
@@ -180,7 +218,20 @@ int run() {
   copt.max_sockets_per_user = static_cast<std::size_t>(settings.max_sockets_per_user);
   copt.revalidate_every = std::max(settings.auth_cache, std::chrono::milliseconds(1000));
   copt.presence_contacts_only = settings.presence_contacts_only;
-  cluster::LocalBroker broker;  // one node; a Redis broker would go here
+  // One node: LocalBroker. REDIS_URL: RedisBroker, which connects in the
+  // background (the node serves its own sockets while Redis is down).
+  std::unique_ptr<cluster::Broker> broker_owner;
+  if (redis_url) {
+    obs::log(obs::Level::info, "broker: Redis at {}, channels {}*", cluster::describe(*redis_url),
+             settings.redis_prefix);
+    auto redis = std::make_unique<cluster::RedisBroker>(
+        cluster::RedisBrokerOptions{.url = *redis_url, .prefix = settings.redis_prefix});
+    metrics.collector([&redis_broker = *redis] { return redis_broker_metrics(redis_broker); });
+    broker_owner = std::move(redis);
+  } else {
+    broker_owner = std::make_unique<cluster::LocalBroker>();
+  }
+  cluster::Broker& broker = *broker_owner;
   chat::Delivery delivery(*db, broker);
   messenger.set_events(&delivery);
   groups.set_events(&delivery);

@@ -200,6 +200,16 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
   }
   PARLEY_TRY_ASSIGN(s.db_readers, parse_int(env, "DB_READERS", 2, 1, 64));
   if (const auto* v = find(env, "REDIS_URL")) s.redis_url = trim(*v);
+  if (const auto* v = find(env, "REDIS_PREFIX")) {
+    const std::string t = trim(*v);
+    const bool printable =
+        std::all_of(t.begin(), t.end(), [](char c) { return c > ' ' && c < 127; });
+    if (t.empty() || t.size() > kMaxRedisPrefixBytes || !printable) {
+      return Fail(fmt::format("REDIS_PREFIX must be 1 to {} printable characters without spaces",
+                              kMaxRedisPrefixBytes));
+    }
+    s.redis_prefix = t;
+  }
 
   if (const auto* v = find(env, "JWT_SECRET")) s.jwt_secret = *v;
   if (s.production && s.jwt_secret.size() < 32) {

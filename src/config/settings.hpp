@@ -17,6 +17,10 @@ namespace parley::config {
 
 enum class StoreKind { sqlite, postgres };
 
+// Longest REDIS_PREFIX: a channel name is the prefix plus a short name, and
+// Redis sends the whole name with every message.
+inline constexpr std::size_t kMaxRedisPrefixBytes = 64;
+
 struct Settings {
   // --- listening
   std::string host = "0.0.0.0";
@@ -42,7 +46,14 @@ struct Settings {
   // WAL frames (pages) written since the last checkpoint that wake the
   // background checkpointer (SQLITE_CHECKPOINT_PAGES).
   std::size_t sqlite_checkpoint_pages = 4000;
+  // --- cluster
+  // Empty: one node, events stay in the process (LocalBroker). Set
+  // (redis://[:password@]host:port[/db]): nodes share events through Redis
+  // Pub/Sub (RedisBroker); the URL itself is checked when the broker is made.
   std::string redis_url;
+  // Prefix of the Redis channels, so that deployments sharing one Redis do
+  // not hear each other (Pub/Sub ignores the database number).
+  std::string redis_prefix = "parley:";
 
   // --- auth
   std::string jwt_secret;

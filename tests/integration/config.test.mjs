@@ -74,6 +74,15 @@ describe('bad configuration exits 2 with one line on stderr', () => {
     await assertBadConfig({ BCRYPT_ROUNDS: 'twelve' }, { mentions: ['BCRYPT_ROUNDS'] });
   });
 
+  test('REDIS_URL that is not a redis:// URL, without repeating its password', async () => {
+    await assertBadConfig({ REDIS_URL: 'localhost:6379' }, { mentions: ['REDIS_URL'] });
+    await assertBadConfig({ REDIS_URL: 'redis://h:99999' }, { mentions: ['REDIS_URL', 'port'] });
+    await assertBadConfig({ REDIS_URL: 'rediss://h:6379' }, { mentions: ['REDIS_URL', 'TLS'] });
+    const line = await assertBadConfig({ REDIS_URL: 'redis://:hunter2@h/db' }, { mentions: ['REDIS_URL'] });
+    assert.doesNotMatch(line, /hunter2/);
+    await assertBadConfig({ REDIS_PREFIX: 'has space' }, { mentions: ['REDIS_PREFIX'] });
+  });
+
   test('a bad value in .env is also caught', async () => {
     const dir = makeTempDir();
     fs.writeFileSync(path.join(dir, '.env'), 'JWT_EXPIRES_IN=whenever\n');
@@ -92,6 +101,17 @@ describe('good configuration', () => {
   test('MONGO_URI is ignored when DATABASE_URL is set', async () => {
     const srv = await start({ env: { MONGO_URI: 'mongodb://localhost:27017/chat' } });
     assert.equal((await request(srv.url, '/api/health')).status, 200);
+  });
+
+  test('REDIS_URL naming a Redis that is down: the node starts and serves its own clients', async () => {
+    // Port 1 on loopback refuses connections: the broker keeps retrying in
+    // the background, and its state shows in /metrics.
+    const srv = await start({ env: { REDIS_URL: 'redis://127.0.0.1:1' } });
+    assert.equal((await request(srv.url, '/api/health')).status, 200);
+    const u = await newUser(srv.url);
+    assert.equal((await request(srv.url, '/api/auth/me', { token: u.token })).status, 200);
+    const metrics = await request(srv.url, '/metrics');
+    assert.match(metrics.text, /^parley_broker_redis_connected 0$/m);
   });
 
   test('THREADS=1 serves requests', async () => {

@@ -42,6 +42,7 @@ TEST(LoadSettings, EmptyEnvironmentGivesEveryDefault) {
   EXPECT_EQ(s.sqlite_synchronous, "full");
   EXPECT_EQ(s.db_readers, 2U);
   EXPECT_EQ(s.redis_url, "");
+  EXPECT_EQ(s.redis_prefix, "parley:");
   EXPECT_EQ(s.jwt_secret, "");
   EXPECT_FALSE(s.jwt_secret_generated);
   EXPECT_EQ(s.jwt_expires_in, std::chrono::seconds{7 * 24 * 3600});
@@ -265,6 +266,18 @@ TEST(LoadSettings, DatabaseUrlPostgres) {
   EXPECT_EQ(s.database_url, url);
   EXPECT_EQ(s.sqlite_path, "./data/parley.db");  // untouched
   EXPECT_EQ(load_ok({{"DATABASE_URL", "postgresql://db/parley"}}).store, StoreKind::postgres);
+}
+
+TEST(LoadSettings, RedisPrefix) {
+  EXPECT_EQ(load_ok({{"REDIS_PREFIX", " chat-eu: "}}).redis_prefix, "chat-eu:");
+  for (const char* bad : {"has space", "tab\there", " ", "\x01ctl"}) {
+    const std::string err = load_error({{"REDIS_PREFIX", bad}});
+    EXPECT_TRUE(contains(err, "REDIS_PREFIX")) << err;
+  }
+  const std::string too_long(kMaxRedisPrefixBytes + 1, 'p');
+  EXPECT_TRUE(contains(load_error({{"REDIS_PREFIX", too_long}}), "REDIS_PREFIX"));
+  EXPECT_EQ(load_ok({{"REDIS_PREFIX", std::string(kMaxRedisPrefixBytes, 'p')}}).redis_prefix.size(),
+            kMaxRedisPrefixBytes);
 }
 
 TEST(LoadSettings, DatabaseUrlOtherSchemesAreErrors) {
