@@ -160,6 +160,7 @@ void SqliteStore::checkpoint_loop() {
              checkpoint_closing_;
     });
     if (!checkpoint_wanted_) return;  // closing
+    checkpoint_running_ = true;
     lock.unlock();
     int log = 0;
     int copied = 0;
@@ -176,11 +177,13 @@ void SqliteStore::checkpoint_loop() {
     }
     stats_.checkpoints.fetch_add(1, std::memory_order_relaxed);
     lock.lock();
+    checkpoint_running_ = false;
     checkpoint_wanted_ = false;
     checkpointed_frames_ = std::max(copied, 0);
     // The writer runs the RESTART between two batches: from here it would
     // wait for the writer's lock, which a busy writer takes again at once.
     restart_wanted_.store(true, std::memory_order_release);
+    checkpoint_cv_.notify_all();  // a writer far behind waits for this
   }
 }
 
@@ -195,8 +198,20 @@ void SqliteStore::restart_wal() {
   // back rather than letting the WAL grow.
   const bool behind = wal_behind_.exchange(false, std::memory_order_acq_rel);
   sqlite3_busy_timeout(writer_conn_.handle(), behind ? kBusyTimeoutMs : 0);
-  const int rc = sqlite3_wal_checkpoint_v2(writer_conn_.handle(), nullptr,
-                                           SQLITE_CHECKPOINT_RESTART, &log, &copied);
+  int rc = sqlite3_wal_checkpoint_v2(writer_conn_.handle(), nullptr, SQLITE_CHECKPOINT_RESTART,
+                                     &log, &copied);
+  if (rc == SQLITE_BUSY && behind) {
+    // A checkpoint in progress (the checkpointer's PASSIVE, slow when
+    // starved of CPU) makes a RESTART busy at once, whatever the busy
+    // timeout: wait for it to finish, then restart.
+    {
+      std::unique_lock lock(checkpoint_mutex_);
+      checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(kBusyTimeoutMs),
+                              [this] { return !checkpoint_running_; });
+    }
+    rc = sqlite3_wal_checkpoint_v2(writer_conn_.handle(), nullptr, SQLITE_CHECKPOINT_RESTART, &log,
+                                   &copied);
+  }
   sqlite3_busy_timeout(writer_conn_.handle(), kBusyTimeoutMs);
   if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
     obs::log(obs::Level::warn, "sqlite checkpoint (restart): {}", writer_conn_.last_error());

@@ -198,11 +198,12 @@ class SqliteStore final : public Store {
   // pages are copied once per checkpoint, not once per thousand frames.
   Connection checkpoint_conn_;
   std::thread checkpointer_;
-  std::mutex checkpoint_mutex_;  // guards the three below
+  std::mutex checkpoint_mutex_;  // guards the four below
   std::condition_variable checkpoint_cv_;
   bool checkpoint_wanted_ = false;
   bool checkpoint_closing_ = false;
-  int checkpointed_frames_ = 0;  // WAL frames copied by the last checkpoint
+  bool checkpoint_running_ = false;  // a PASSIVE checkpoint is copying
+  int checkpointed_frames_ = 0;      // WAL frames copied by the last checkpoint
   std::atomic<bool> restart_wanted_{false};
   std::atomic<bool> wal_behind_{false};  // kWalBehindFactor reached
 
