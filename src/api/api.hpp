@@ -24,9 +24,13 @@ struct ApiOptions {
   std::string cookie_name = "token";
   bool cookie_secure = false;
   std::string version;
-  // Told of each revoked token (logout), to end its sockets.
-  std::function<void(const std::string& jti)> on_logout;
+  // Told of each revoked token (logout: its jti and exp), to end its
+  // sockets on every node.
+  std::function<void(const std::string& jti, std::int64_t exp)> on_logout;
   std::size_t json_max_depth = 64;  // JSON_MAX_DEPTH
+  // With several nodes (REDIS_URL): whether the broker is connected, for
+  // /api/health. Unset with one node.
+  std::function<bool()> broker_connected;
 };
 
 class Api {

@@ -74,10 +74,10 @@ void Api::logout(const http::Request& req, http::Reply reply) {
       token, [this, answer, reply = std::move(reply)](core::Result<auth::Principal> p) mutable {
         // Logging out with a bad or expired token still clears the cookie.
         if (!p) return answer(reply);
-        accounts_.logout(p->claims, [this, jti = p->claims.jti, answer,
+        accounts_.logout(p->claims, [this, jti = p->claims.jti, exp = p->claims.exp, answer,
                                      reply = std::move(reply)](core::Result<void> r) mutable {
           if (!r) return reply(failure(r.error(), "logout"));
-          if (options_.on_logout) options_.on_logout(jti);
+          if (options_.on_logout) options_.on_logout(jti, exp);
           answer(reply);
         });
       });

@@ -1,6 +1,7 @@
 #include "api/chat_sockets.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <tuple>
 #include <unordered_map>
 #include <vector>
@@ -50,6 +51,10 @@ namespace {
 constexpr auto kReplayPoll = std::chrono::milliseconds(5);
 
 constexpr const char* kPresenceChannel = "presence";
+// "<exp>:<jti>" of each revoked token.
+constexpr const char* kRevocationsChannel = "revocations";
+// A jti is a token's claim: bounded like any peer input before it is kept.
+constexpr std::size_t kMaxJtiBytes = 128;
 
 // Peers and conversations whose typing state a socket remembers (bounded
 // per socket).
@@ -159,9 +164,26 @@ ChatSockets::ChatSockets(ChatSocketOptions options, auth::Accounts& accounts,
     }
     sio_->emit_to_rooms(rooms, event);
   });
+  // From this node or another: refused from now on, its sockets closed.
+  broker_.subscribe(kRevocationsChannel, [this](const std::string& payload) {
+    const std::string_view p(payload);
+    const auto colon = p.find(':');
+    std::int64_t exp = 0;
+    const auto [end, ec] = std::from_chars(p.data(), p.data() + std::min(colon, p.size()), exp);
+    const std::string_view jti = colon == std::string_view::npos ? "" : p.substr(colon + 1);
+    if (ec != std::errc{} || end != p.data() + colon || jti.empty() || jti.size() > kMaxJtiBytes) {
+      return obs::log(obs::Level::error, "revocations: undecodable event");
+    }
+    accounts_.revoked_elsewhere(std::string(jti), exp);
+    disconnect_token(std::string(jti));
+  });
 }
 
 ChatSockets::~ChatSockets() = default;
+
+void ChatSockets::revoked(const std::string& jti, std::int64_t exp) {
+  broker_.publish(kRevocationsChannel, std::to_string(exp) + ":" + jti);
+}
 
 ChatSockets::SocketState* ChatSockets::state(const std::shared_ptr<socketio::Socket>& socket) {
   return static_cast<SocketState*>(socket->data.get());

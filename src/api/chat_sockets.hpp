@@ -73,7 +73,11 @@ class ChatSockets final : public socketio::Application, public chat::DeliverySin
 
   // Start-up: the socket server this application runs in.
   void attach(socketio::Server& server) { sio_ = &server; }
-  // Any thread: disconnects every socket authenticated with token `jti`.
+  // Any thread: token `jti` (expiring at `exp`, seconds since the epoch)
+  // was revoked here. Every node refuses it from now on and disconnects its
+  // sockets (through the broker, this node included).
+  void revoked(const std::string& jti, std::int64_t exp);
+  // Any thread: disconnects this node's sockets authenticated with `jti`.
   void disconnect_token(const std::string& jti);
 
   // socketio::Application

@@ -24,10 +24,17 @@ void Api::health(const http::Request&, http::Reply reply) {
     const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::steady_clock::now() - started_)
                             .count();
+    // With several nodes, the broker's state too: a node whose broker is
+    // down still serves its own sockets, so that alone is no 503.
+    const std::string broker =
+        options_.broker_connected
+            ? fmt::format(R"(,"broker":"{}")", options_.broker_connected() ? "ok" : "down")
+            : std::string();
     rep(http::Response::json(
         ok ? 200 : 503,
-        fmt::format(R"({{"status":"{}","db":"{}","uptimeSeconds":{},"version":"{}"}})",
-                    ok ? "ok" : "degraded", ok ? "ok" : "unreachable", uptime, options_.version)));
+        fmt::format(R"({{"status":"{}","db":"{}","uptimeSeconds":{},"version":"{}"{}}})",
+                    ok ? "ok" : "degraded", ok ? "ok" : "unreachable", uptime, options_.version,
+                    broker)));
   };
   const long long now = steady_ms();
   const bool fresh = now - health_checked_ms_.load(std::memory_order_acquire) < kHealthCacheMs;

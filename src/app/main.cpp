@@ -240,9 +240,17 @@ int run() {
   delivery.set_sink(&chat_sockets);
 
   api::ApiOptions aopt{
-      settings.cookie_name, settings.cookie_secure, PARLEY_VERSION,
-      [&chat_sockets](const std::string& jti) { chat_sockets.disconnect_token(jti); },
-      settings.json_max_depth};
+      settings.cookie_name,
+      settings.cookie_secure,
+      PARLEY_VERSION,
+      [&chat_sockets](const std::string& jti, std::int64_t exp) { chat_sockets.revoked(jti, exp); },
+      settings.json_max_depth,
+      {}};
+  if (redis_url) {
+    aopt.broker_connected = [&broker] {
+      return static_cast<const cluster::RedisBroker&>(broker).connected();
+    };
+  }
   api::Api api(aopt, accounts, directory, messenger, groups, metrics, auth_limiter);
   http::Router router;
   api.mount(router);

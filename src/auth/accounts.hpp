@@ -62,6 +62,9 @@ class Accounts {
   void authenticate(const std::string& token, Callback<Principal> done);
   // Revokes the token until it expires. Idempotent.
   void logout(const Claims& claims, Callback<void> done);
+  // Another node revoked token `jti` (expiring at `exp`, seconds since the
+  // epoch): refused here at once, not after the token cache's TTL.
+  void revoked_elsewhere(const std::string& jti, std::int64_t exp) { cache_.revoke(jti, exp); }
   // The user's current row (lastSeen included), read from the store;
   // nullopt when the user no longer exists.
   void current_user(std::string user_id, Callback<std::optional<store::User>> done) {
