@@ -347,23 +347,29 @@ void ChatSockets::message(chat::Committed committed) {
       committed.origin);
 }
 
-void ChatSockets::delivered(const chat::DeliveredReceipt& receipt) {
+void ChatSockets::delivered(const std::vector<chat::DeliveredReceipt>& receipts) {
   if (!sio_) return;
-  sio_->emit_to_room("user:" + receipt.sender_id,
-                     event_json("message:delivered", [&](JsonWriter& w) {
-                       w.StartObject();
-                       w.Key("messageId");
-                       write_string(w, receipt.message_id);
-                       w.Key("conversationId");
-                       write_string(w, receipt.conversation_id);
-                       w.Key("deliveredAt");
-                       write_string(w, core::to_iso8601(receipt.at));
-                       if (receipt.in_group) {
-                         w.Key("userId");
-                         write_string(w, receipt.user_id);
-                       }
-                       w.EndObject();
-                     }));
+  // One hand-off per sender for all of their receipts in this flush.
+  std::unordered_map<std::string_view, std::vector<std::string>> by_sender;
+  for (const auto& receipt : receipts) {
+    by_sender[receipt.sender_id].push_back(event_json("message:delivered", [&](JsonWriter& w) {
+      w.StartObject();
+      w.Key("messageId");
+      write_string(w, receipt.message_id);
+      w.Key("conversationId");
+      write_string(w, receipt.conversation_id);
+      w.Key("deliveredAt");
+      write_string(w, core::to_iso8601(receipt.at));
+      if (receipt.in_group) {
+        w.Key("userId");
+        write_string(w, receipt.user_id);
+      }
+      w.EndObject();
+    }));
+  }
+  for (const auto& [sender, events] : by_sender) {
+    sio_->emit_to_room("user:" + std::string(sender), events);
+  }
 }
 
 void ChatSockets::read(const store::ReadOutcome& outcome, const std::string& reader_id) {

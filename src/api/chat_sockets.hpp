@@ -91,7 +91,7 @@ class ChatSockets final : public socketio::Application, public chat::DeliverySin
 
   // chat::DeliverySink (the broker's thread)
   void message(chat::Committed committed) override;
-  void delivered(const chat::DeliveredReceipt& receipt) override;
+  void delivered(const std::vector<chat::DeliveredReceipt>& receipts) override;
   void read(const store::ReadOutcome& outcome, const std::string& reader_id) override;
   void conversation_updated(const store::GroupUpdate& update) override;
 

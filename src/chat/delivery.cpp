@@ -66,6 +66,7 @@ void Delivery::flush() {
   {
     std::lock_guard lock(acks_mutex_);
     batch = cursors_.take();
+    advances_in_flight_ = batch.size();
   }
   const core::EpochMs at = core::now_ms();
   for (auto& a : batch) {
@@ -73,19 +74,23 @@ void Delivery::flush() {
     store_.mark_delivered(
         advance->conversation_id, advance->user_id, advance->up_to_seq, at,
         [this, advance, at](core::Result<std::int64_t> before) {
-          if (before) {
-            for (const auto& r : DeliveredCursors::receipts(*advance, *before, at)) {
-              broker_.publish(kReceiptsChannel, encode(r));
-            }
-          } else {
+          if (!before) {
             // Not stored: the messages stay pending and come again on a connect.
             obs::log(obs::Level::warn, "delivered cursor: {}", before.error().detail);
           }
           bool again = false;
+          std::vector<DeliveredReceipt> receipts;
           {
             std::lock_guard lock(acks_mutex_);
+            if (before) {
+              auto earned = DeliveredCursors::receipts(*advance, *before, at);
+              flush_receipts_.insert(flush_receipts_.end(), std::make_move_iterator(earned.begin()),
+                                     std::make_move_iterator(earned.end()));
+            }
+            if (--advances_in_flight_ == 0) receipts.swap(flush_receipts_);
             again = cursors_.finished();
           }
+          if (!receipts.empty()) broker_.publish(kReceiptsChannel, encode(receipts));
           if (again) flush();
         });
   }

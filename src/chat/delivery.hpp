@@ -50,7 +50,8 @@ class DeliverySink {
  public:
   virtual ~DeliverySink() = default;
   virtual void message(Committed committed) = 0;
-  virtual void delivered(const DeliveredReceipt& receipt) = 0;
+  // The receipts of one flush of delivered cursors (one publication).
+  virtual void delivered(const std::vector<DeliveredReceipt>& receipts) = 0;
   virtual void read(const store::ReadOutcome& outcome, const std::string& reader_id) = 0;
   virtual void conversation_updated(const store::GroupUpdate& update) = 0;
 };
@@ -94,8 +95,14 @@ class Delivery final : public MessageEvents {
   cluster::Broker& broker_;
   DeliverySink* sink_ = nullptr;
 
-  std::mutex acks_mutex_;  // guards cursors_
+  std::mutex acks_mutex_;  // guards the three below
   DeliveredCursors cursors_;
+  // The flush in flight: its advances not written yet, and the receipts
+  // of those written, published together once the last is (one broker
+  // publication per flush, not one per receipt: a group message acked by
+  // its members is one flush of many advances).
+  std::size_t advances_in_flight_ = 0;
+  std::vector<DeliveredReceipt> flush_receipts_;
 };
 
 }  // namespace parley::chat

@@ -174,15 +174,19 @@ std::string encode_committed(const store::Message& m, const store::MemberList& m
   return w.take();
 }
 
-std::string encode(const DeliveredReceipt& r) {
-  return FieldWriter(EventKind::delivered, 4 * r.message_id.size())
-      .str(r.message_id)
-      .str(r.conversation_id)
-      .str(r.sender_id)
-      .num(r.at)
-      .str(r.user_id)
-      .flag(r.in_group)
-      .take();
+std::string encode(const std::vector<DeliveredReceipt>& receipts) {
+  constexpr std::size_t kReceiptBytes = 4 * 28 + 24;  // four ids, a time, a flag
+  FieldWriter w(EventKind::delivered, receipts.size() * kReceiptBytes);
+  w.num(static_cast<std::int64_t>(receipts.size()));
+  for (const auto& r : receipts) {
+    w.str(r.message_id)
+        .str(r.conversation_id)
+        .str(r.sender_id)
+        .num(r.at)
+        .str(r.user_id)
+        .flag(r.in_group);
+  }
+  return w.take();
 }
 
 std::string encode(const ReadEvent& e) {
@@ -237,17 +241,22 @@ std::optional<Committed> decode_committed(std::string_view payload) {
   return c;
 }
 
-std::optional<DeliveredReceipt> decode_delivered(std::string_view payload) {
+std::optional<std::vector<DeliveredReceipt>> decode_delivered(std::string_view payload) {
   FieldReader r(payload, EventKind::delivered);
-  DeliveredReceipt d;
-  d.message_id = r.str();
-  d.conversation_id = r.str();
-  d.sender_id = r.str();
-  d.at = r.num();
-  d.user_id = r.str();
-  d.in_group = r.flag();
+  std::vector<DeliveredReceipt> out;
+  const std::size_t n = r.count();
+  out.reserve(n);
+  for (std::size_t i = 0; i < n && !r.failed(); ++i) {
+    DeliveredReceipt& d = out.emplace_back();
+    d.message_id = r.str();
+    d.conversation_id = r.str();
+    d.sender_id = r.str();
+    d.at = r.num();
+    d.user_id = r.str();
+    d.in_group = r.flag();
+  }
   if (!r.done()) return std::nullopt;
-  return d;
+  return out;
 }
 
 std::optional<ReadEvent> decode_read(std::string_view payload) {

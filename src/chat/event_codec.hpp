@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "store/store.hpp"
 
@@ -27,7 +28,8 @@ std::string encode(const Committed& committed);
 // The same, from its parts (no copy of the message).
 std::string encode_committed(const store::Message& message, const store::MemberList& members,
                              std::string_view origin);
-std::string encode(const DeliveredReceipt& receipt);
+// The receipts of one flush of delivered cursors, in one payload.
+std::string encode(const std::vector<DeliveredReceipt>& receipts);
 std::string encode(const ReadEvent& read);
 std::string encode(const store::GroupUpdate& update);
 
@@ -35,7 +37,7 @@ enum class EventKind : char { committed = 'm', delivered = 'd', read = 'r', conv
 std::optional<EventKind> event_kind(std::string_view payload);
 
 std::optional<Committed> decode_committed(std::string_view payload);
-std::optional<DeliveredReceipt> decode_delivered(std::string_view payload);
+std::optional<std::vector<DeliveredReceipt>> decode_delivered(std::string_view payload);
 std::optional<ReadEvent> decode_read(std::string_view payload);
 std::optional<store::GroupUpdate> decode_group_update(std::string_view payload);
 

@@ -413,6 +413,19 @@ void Server::emit_to(std::vector<std::shared_ptr<Socket>> targets, std::string_v
                  [packet](const std::shared_ptr<Socket>& socket) { socket->send_packet(*packet); });
 }
 
+void Server::emit_to_room(const std::string& room, const std::vector<std::string>& array_jsons) {
+  auto targets = members(room);
+  if (targets.empty() || array_jsons.empty()) return;
+  auto packets = std::make_shared<std::vector<std::string>>();
+  packets->reserve(array_jsons.size());
+  for (const auto& json : array_jsons) {
+    packets->push_back(encode(PacketType::event, targets.front()->nsp(), std::nullopt, json));
+  }
+  run_per_thread(std::move(targets), [packets](const std::shared_ptr<Socket>& socket) {
+    for (const auto& packet : *packets) socket->send_packet(packet);
+  });
+}
+
 void Server::for_each_in_room(const std::string& room,
                               const std::function<void(const std::shared_ptr<Socket>&)>& fn,
                               std::string_view except_id) {

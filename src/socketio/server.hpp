@@ -139,6 +139,9 @@ class Server {
 
   // Any thread. Sends ["event", ...] to every socket in `room`.
   void emit_to_room(const std::string& room, std::string_view array_json);
+  // Any thread. Several events, in order, to every socket in `room`: one
+  // look-up of the room and one hand-off per I/O thread for them all.
+  void emit_to_room(const std::string& room, const std::vector<std::string>& array_jsons);
   // Any thread. The same to the sockets of every room in `rooms` (rooms
   // with no socket in common), encoded once, except the socket `except_id`.
   void emit_to_rooms(const std::vector<std::string>& rooms, std::string_view array_json,

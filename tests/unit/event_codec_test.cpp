@@ -47,15 +47,24 @@ TEST(EventCodec, CommittedRoundTrips) {
 }
 
 TEST(EventCodec, ReceiptsRoundTrip) {
-  const DeliveredReceipt r{"m1", "c1", "s1", 99, "u1", true};
-  const auto d = decode_delivered(encode(r));
+  const std::vector<DeliveredReceipt> rs{{"m1", "c1", "s1", 99, "u1", true},
+                                         {"m2", "c2", "s2", 100, "u2", false}};
+  const auto d = decode_delivered(encode(rs));
   ASSERT_TRUE(d.has_value());
-  EXPECT_EQ(d->message_id, "m1");
-  EXPECT_EQ(d->conversation_id, "c1");
-  EXPECT_EQ(d->sender_id, "s1");
-  EXPECT_EQ(d->at, 99);
-  EXPECT_EQ(d->user_id, "u1");
-  EXPECT_TRUE(d->in_group);
+  ASSERT_EQ(d->size(), 2U);
+  EXPECT_EQ((*d)[0].message_id, "m1");
+  EXPECT_EQ((*d)[0].conversation_id, "c1");
+  EXPECT_EQ((*d)[0].sender_id, "s1");
+  EXPECT_EQ((*d)[0].at, 99);
+  EXPECT_EQ((*d)[0].user_id, "u1");
+  EXPECT_TRUE((*d)[0].in_group);
+  EXPECT_EQ((*d)[1].message_id, "m2");
+  EXPECT_FALSE((*d)[1].in_group);
+  const std::string payload = encode(rs);
+  for (std::size_t n = 0; n < payload.size(); ++n) {
+    EXPECT_FALSE(decode_delivered(payload.substr(0, n)).has_value()) << n;
+  }
+  EXPECT_TRUE(decode_delivered(encode(std::vector<DeliveredReceipt>{}))->empty());
 
   ReadEvent e;
   e.outcome.conversation_id = "c1";
