@@ -110,12 +110,19 @@ void Groups::add_members(std::string caller_id, std::string conversation_id,
   } else if (user_ids->empty()) {
     err.add_field("userIds", "must name at least one user");
   }
+  std::vector<std::string> distinct;
+  if (user_ids) distinct = other_members(std::string(), *user_ids);
+  // More distinct users than a group can hold can never join: refused
+  // here, before the store's writer looks each of them up.
+  if (distinct.size() > max_members_) {
+    err.add_field("userIds", fmt::format("a group has at most {} members", max_members_));
+  }
   if (!err.fields.empty()) return done(core::fail(std::move(err)));
   if (!core::is_object_id(conversation_id)) return done(core::fail(conversation_not_found()));
   store::MembersChange change;
   change.caller_id = std::move(caller_id);
   change.conversation_id = std::move(conversation_id);
-  change.user_ids = other_members(std::string(), *user_ids);
+  change.user_ids = std::move(distinct);
   change.max_members = max_members_;
   // Ids that cannot be users' are unknown users (404), which the store
   // reports after the membership and ownership checks.

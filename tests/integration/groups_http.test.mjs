@@ -160,6 +160,9 @@ test('add members: owner only, in order, existing ignored, the limit; new member
   assert.deepEqual(same.body.participants, [id(owner), id(b), id(d), id(c)]);
   // MAX_GROUP_MEMBERS in all.
   assertValidation(await addMembers(srv.url, owner, g._id, [e]), ['userIds']);
+  // More distinct ids than any group can hold: refused before any is looked up.
+  const many = Array.from({ length: MAX + 1 }, (_, i) => `0123456789abcdef0123456${i}`);
+  assertValidation(await request(srv.url, `/api/conversations/${g._id}/members`, { method: 'POST', token: owner.token, body: { userIds: many } }), ['userIds']);
 
   // c reads the whole history, but nothing before the join is unread or
   // pending for them, and the old message does not count c.
