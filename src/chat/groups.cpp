@@ -90,7 +90,7 @@ Callback<std::optional<store::GroupUpdate>> Groups::finish(Callback<store::Group
 }
 
 void Groups::rename(std::string caller_id, std::string conversation_id,
-                    std::optional<std::string> name, core::Error prior,
+                    const std::optional<std::string>& name, core::Error prior,
                     Callback<store::GroupUpdate> done) {
   core::Error err = std::move(prior);
   auto trimmed = group_name(name);

@@ -54,8 +54,9 @@ class Groups {
   // reported together with these functions' own. Callbacks run on store
   // threads.
   void create(CreateGroupRequest request, core::Error prior, Callback<store::GroupUpdate> done);
-  void rename(std::string caller_id, std::string conversation_id, std::optional<std::string> name,
-              core::Error prior, Callback<store::GroupUpdate> done);
+  void rename(std::string caller_id, std::string conversation_id,
+              const std::optional<std::string>& name, core::Error prior,
+              Callback<store::GroupUpdate> done);
   void add_members(std::string caller_id, std::string conversation_id,
                    std::optional<std::vector<std::string>> user_ids, core::Error prior,
                    Callback<store::GroupUpdate> done);

@@ -12,7 +12,6 @@ namespace parley::store::sqlite {
 
 using detail::closed_error;
 using detail::db_error;
-using detail::read_user;
 
 namespace {
 
