@@ -317,7 +317,7 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
   PARLEY_TRY_ASSIGN(s.handshakes_per_ip_burst,
                     parse_int(env, "HANDSHAKES_PER_IP_BURST", 500, 1, 10000000));
   PARLEY_TRY_ASSIGN(s.socket_queue_max_packets,
-                    parse_int(env, "SOCKET_QUEUE_MAX_PACKETS", 4096, 1, 10000000));
+                    parse_int(env, "SOCKET_QUEUE_MAX_PACKETS", 65536, 1, 10000000));
   PARLEY_TRY_ASSIGN(s.socket_queue_max_bytes,
                     parse_int(env, "SOCKET_QUEUE_MAX_BYTES", 8 * 1024 * 1024, 1024, 1LL << 32));
   PARLEY_TRY_ASSIGN(s.protocol_test_mode, parse_bool(env, "PROTOCOL_TEST_MODE", false));

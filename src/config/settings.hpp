@@ -121,7 +121,7 @@ struct Settings {
   int max_pending_sessions_per_ip = 256;
   double handshakes_per_ip_per_sec = 50;
   int handshakes_per_ip_burst = 500;
-  int socket_queue_max_packets = 4096;                   // outbound queue per session, packets ...
+  int socket_queue_max_packets = 65536;                  // outbound queue per session, packets ...
   std::size_t socket_queue_max_bytes = 8 * 1024 * 1024;  // ... and bytes
   // Test-only: behave as the server of the public protocol test suites.
   bool protocol_test_mode = false;

@@ -183,10 +183,10 @@ test('a long-polling client that stops polling is disconnected as a slow consume
 });
 
 // The replay on connect is paced by the session's queue, not dropped with it:
-// with the default settings (queue of 4096 packets, replay of up to 5000), a
-// user with more pending messages than the queue holds still gets them all.
+// with a queue of 4096 packets (and the replay of up to 5000), a user with
+// more pending messages than the queue holds still gets them all.
 test('a user with more pending messages than the socket queue holds gets them all on connect', { timeout: 120_000 }, async (t) => {
-  const srv = await startServer({ env: BASE_ENV });
+  const srv = await startServer({ env: { ...BASE_ENV, SOCKET_QUEUE_MAX_PACKETS: '4096' } });
   started.push(srv);
   const PENDING = 4200;
   const a = await newUser(srv.url, { name: 'Backlog A' });
