@@ -160,6 +160,11 @@ def console_line(path, status):
         lat = data.get("receipt_latency_ms") or {}
         return (f"{count(data.get('acked_per_s'))} acked/s, send-to-receipt p50 {ms(lat.get('p50'))} ms"
                 f" p99 {ms(lat.get('p99'))} ms, server {us(get(data, 'server', 'cpu_us_per_msg'))} us/msg")
+    if mode == "group":
+        lat = data.get("delivery_latency_ms") or {}
+        return (f"{count(data.get('deliveries_per_s'))} deliveries/s ({count(data.get('acked_per_s'))} messages/s),"
+                f" send-to-delivery p50 {ms(lat.get('p50'))} ms p99 {ms(lat.get('p99'))} ms,"
+                f" server {us(get(data, 'server', 'cpu_us_per_delivery'))} us/delivery")
     if mode == "http":
         lat = data.get("latency_ms") or {}
         return (f"{count(data.get('requests_per_s'))} requests/s, p50 {ms(lat.get('p50'))} ms"
@@ -277,6 +282,9 @@ def summary_table(loads, servers):
 
         if mode == "pairs":
             row(label, "messages acked/s", value(("acked_per_s",), count))
+        elif mode == "group":
+            row(label, "deliveries/s", value(("deliveries_per_s",), count))
+            row(label, "server µs per delivery (lower is better)", value(("server", "cpu_us_per_delivery"), us))
         elif mode == "http":
             row(label, "requests/s", value(("requests_per_s",), count))
         elif mode == "idle":
@@ -313,6 +321,34 @@ def pairs_table(loads, servers, notes):
                 ]
             else:
                 rest = [DASH] * 10
+            lines.append("| " + " | ".join([label, NAMES[s], main] + rest) + " |")
+    return lines
+
+
+def group_table(loads, servers, notes):
+    lines = [
+        "| load | server | deliveries/s | messages/s | receipts/s | p50 | p90 | p99 | p99.9 | ack p50 / p99"
+        " | server µs/delivery | server µs/msg | cores (server / generator) | lost / duplicated | connect (s) |",
+        "|" + " --- |" * 15,
+    ]
+    for _, label, mode, by_server in loads:
+        if mode != "group":
+            continue
+        for s in servers:
+            run = by_server.get(s)
+            if not run:
+                continue
+            d = run["data"]
+            main = cell_for(run, notes, count(get(d, "deliveries_per_s")))
+            if ok(run):
+                rest = [count(get(d, "acked_per_s")), count(get(d, "receipts_per_s"))]
+                rest += latency_cells(get(d, "delivery_latency_ms")) + [
+                    f"{ms(get(d, 'ack_latency_ms', 'p50'))} / {ms(get(d, 'ack_latency_ms', 'p99'))}",
+                    us(get(d, "server", "cpu_us_per_delivery")), us(get(d, "server", "cpu_us_per_msg")),
+                    cores(run), f"{get(d, 'lost')} / {get(d, 'duplicated')}", secs(get(d, "connect_s")),
+                ]
+            else:
+                rest = [DASH] * 12
             lines.append("| " + " | ".join([label, NAMES[s], main] + rest) + " |")
     return lines
 
@@ -445,6 +481,19 @@ def section(info, runs, out_path, charts_dir):
         "",
     ]
     lines += pairs_table(loads, servers, notes)
+    if any(mode == "group" for _, _, mode, _ in loads):
+        lines += [
+            "",
+            "### Groups over Socket.IO (`group`, Parley only: the baseline has no groups)",
+            "",
+            "`group M x S x W`: one group of M members, one WebSocket each; S of them keep W"
+            " `message:send` un-acked. *deliveries/s*: `message:received` counted at every member per"
+            " second (each acked message makes M-1); *receipts/s*: `message:delivered` back at the"
+            " senders. Latency (ms): from the send to each member's `message:received`. Server µs per"
+            " delivery and per message: its CPU time over the interval divided by each.",
+            "",
+        ]
+        lines += group_table(loads, servers, notes)
     lines += [
         "",
         "### REST (`http`)",

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   try {
     switch (parsed.options.mode) {
       case pb::Mode::pairs: return pb::run_pairs(parsed.options);
+      case pb::Mode::group: return pb::run_group(parsed.options);
       case pb::Mode::idle: return pb::run_idle(parsed.options);
       case pb::Mode::http: return pb::run_http(parsed.options);
     }

@@ -8,6 +8,7 @@
 namespace parley::bench {
 
 int run_pairs(const Options& options);
+int run_group(const Options& options);
 int run_idle(const Options& options);
 int run_http(const Options& options);
 

@@ -20,6 +20,12 @@ Modes:
           Each sender keeps exactly W message:send in flight to its receiver;
           measures acked and received messages per second, send-to-ack and
           send-to-receipt latency, and counts lost and duplicated messages.
+  group   One group of M fresh users, all online with one socket each; S of
+          them each keep W message:send in flight to the group, and every
+          member acks every message:received. Measures deliveries (a message
+          received by one member) per second, message:delivered receipts,
+          latencies, lost and duplicated deliveries, and the server's CPU per
+          message and per delivery.
   idle    C authenticated Socket.IO sockets over U users, held open:
           connect rate and the server's memory per socket.
   http    C keep-alive HTTP/1.1 connections doing POST /api/messages/send
@@ -28,26 +34,40 @@ Modes:
 The server under test must run with RATE_LIMIT_DISABLED=1 (and
 BCRYPT_ROUNDS=4 to register users quickly); in idle mode with
 MAX_SOCKETS_PER_USER >= C/U, and MAX_CONNECTIONS_PER_IP >= the sockets per
-source address.
+source address; in group mode with MAX_GROUP_MEMBERS >= M when M > 256, and
+SOCKET_QUEUE_MAX_PACKETS raised (65536 for the defaults): each sender gets
+M-1 message:delivered per message, in bursts above the default 4096.
 
 Common options:
   --url URL                 server base URL (http only)   [http://127.0.0.1:4000]
   --server-pid PID          read the server's CPU time (/proc/PID/stat) over the
                             measured interval and its RSS (/proc/PID/status)
   --duration SECONDS        measured interval                               [10]
-  --warmup SECONDS          load before the measured interval (pairs, http)  [2]
+  --warmup SECONDS          load before the measured interval (pairs, group,
+                            http)                                            [2]
   --threads N               event-loop threads                               [1]
   --source-ips N            bind client connections to 127.0.0.1 .. 127.0.0.N,
                             round-robin (1: the kernel chooses)              [1]
   --connect-concurrency N   sockets handshaking at once                    [128]
   --register-concurrency N  registrations in flight                         [16]
   --connect-timeout SECONDS deadline for registering and connecting all     [60]
-  --drain SECONDS           pairs: after the interval, how long to wait for
+  --drain SECONDS           pairs, group: after the interval, how long to wait for
                             in-flight messages before counting losses        [5]
   --no-progress             no progress line on stderr
 
 pairs:
   --pairs N                 sender/receiver pairs (2N users and sockets)    [100]
+  --window W                un-acked message:send per sender                 [16]
+  --text-bytes B            message text length (1-4000)                     [32]
+
+group:
+  --members M               users in the group, one socket each            [200]
+                            (above 256 the server needs MAX_GROUP_MEMBERS
+                            raised to at least M)
+  --senders S               members that send, each with its own window (at
+                            most M): a few talkers, as in a large group; 4 x
+                            16 keeps 64 messages, about 12,700 deliveries at
+                            M=200, in flight                                [4]
   --window W                un-acked message:send per sender                 [16]
   --text-bytes B            message text length (1-4000)                     [32]
 
@@ -65,9 +85,9 @@ http:
 
 Output: a progress line on stderr about once a second, and one JSON object
 on stdout at the end (see bench/parley-bench/README.md for its keys). Exit
-status: 0 success; 1 the run failed (cannot register or connect, a socket
-dropped, an error ack, lost or duplicated messages, HTTP errors); 2 bad
-usage.
+status: 0 success; 1 the run failed (cannot register or connect, cannot
+create the group, a socket dropped, an error ack, lost or duplicated
+messages, HTTP errors); 2 bad usage.
 )";
 
 bool parse_number(std::string_view text, double& out) {
@@ -129,6 +149,8 @@ const std::map<std::string_view, Setter>& setters() {
       {"pairs", count(&Options::pairs, 1, 50000)},
       {"window", count(&Options::window, 1, 100000)},
       {"text-bytes", count(&Options::text_bytes, 1, 4000)},
+      {"members", count(&Options::members, 2, 100000)},
+      {"senders", count(&Options::senders, 1, 100000)},
       {"sockets", count(&Options::sockets, 1, 1000000)},
       {"users", count(&Options::users, 1, 1000000)},
       {"hold", seconds(&Options::hold_s, 0)},
@@ -159,6 +181,7 @@ std::string_view help_text() {
 std::string_view mode_name(Mode mode) {
   switch (mode) {
     case Mode::pairs: return "pairs";
+    case Mode::group: return "group";
     case Mode::idle: return "idle";
     case Mode::http: return "http";
   }
@@ -178,15 +201,17 @@ ParseResult parse_options(const std::vector<std::string_view>& args) {
       return r;
     }
   }
-  if (args.empty()) return fail("no mode given (pairs, idle or http)");
+  if (args.empty()) return fail("no mode given (pairs, group, idle or http)");
   if (args[0] == "pairs") {
     r.options.mode = Mode::pairs;
+  } else if (args[0] == "group") {
+    r.options.mode = Mode::group;
   } else if (args[0] == "idle") {
     r.options.mode = Mode::idle;
   } else if (args[0] == "http") {
     r.options.mode = Mode::http;
   } else {
-    return fail(fmt::format("unknown mode '{}' (pairs, idle or http)", args[0]));
+    return fail(fmt::format("unknown mode '{}' (pairs, group, idle or http)", args[0]));
   }
   for (std::size_t i = 1; i < args.size(); ++i) {
     std::string_view arg = args[i];
@@ -209,6 +234,10 @@ ParseResult parse_options(const std::vector<std::string_view>& args) {
     if (std::string why = it->second(r.options, value); !why.empty()) {
       return fail(fmt::format("--{} {}: {}", arg, value, why));
     }
+  }
+  if (r.options.mode == Mode::group && r.options.senders > r.options.members) {
+    return fail(fmt::format("--senders {} is more than the {} --members", r.options.senders,
+                            r.options.members));
   }
   return r;
 }

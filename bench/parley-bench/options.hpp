@@ -9,7 +9,7 @@
 
 namespace parley::bench {
 
-enum class Mode { pairs, idle, http };
+enum class Mode { pairs, group, idle, http };
 enum class HttpKind { send, history };
 
 struct Options {
@@ -28,10 +28,14 @@ struct Options {
   double drain_s = 5;
   bool progress = true;
 
-  // pairs
+  // pairs, group
   unsigned pairs = 100;
   unsigned window = 16;
   unsigned text_bytes = 32;
+
+  // group: a few talkers in a large group (see the help).
+  unsigned members = 200;
+  unsigned senders = 4;
 
   // idle
   unsigned sockets = 1000;

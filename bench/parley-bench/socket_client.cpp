@@ -20,10 +20,11 @@ SocketClient::SocketClient(boost::asio::io_context& io, WorkerContext& ctx, Erro
 
 void SocketClient::queue_connect(const ServerTarget& target,
                                  const std::optional<boost::asio::ip::address>& source,
-                                 std::string token, std::uint64_t seed) {
-  ctx_.queue.add([this, &target, source, token = std::move(token), seed]() mutable {
+                                 std::string token, std::uint64_t index) {
+  index_ = index;
+  ctx_.queue.add([this, &target, source, token = std::move(token), index]() mutable {
     attempting_ = true;
-    conn_.start(target, source, std::move(token), seed);
+    conn_.start(target, source, std::move(token), index);
   });
 }
 
@@ -46,7 +47,7 @@ void SocketClient::on_ended(WsConnection& conn) {
     ctx_.queue.finished();
     if (!closing_) {
       ctx_.connect_failed.add();
-      errors_.add(fmt::format("connect: {}", conn.failure()));
+      errors_.add(fmt::format("connect (socket {}): {}", index_, conn.failure()));
     }
     return;
   }
@@ -54,7 +55,7 @@ void SocketClient::on_ended(WsConnection& conn) {
   // close) ends the connection as wanted; only one before it is a drop.
   if (conn.state() == WsConnection::State::failed && !closing_) {
     ctx_.dropped.add();
-    errors_.add(fmt::format("socket dropped: {}", conn.failure()));
+    errors_.add(fmt::format("socket {} dropped: {}", index_, conn.failure()));
   }
 }
 

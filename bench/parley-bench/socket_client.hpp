@@ -34,9 +34,11 @@ class SocketClient : public WsConnection::Handler {
                std::size_t read_buffer_bytes);
 
   // Queues the connect on the worker's ConnectQueue (call on its thread).
+  // `index`: the socket's number in the run, which seeds its masking keys
+  // and names it in errors.
   void queue_connect(const ServerTarget& target,
                      const std::optional<boost::asio::ip::address>& source, std::string token,
-                     std::uint64_t seed);
+                     std::uint64_t index);
   void close();
   void discard() { conn_.discard(); }
 
@@ -53,6 +55,7 @@ class SocketClient : public WsConnection::Handler {
   ErrorLog& errors_;
 
  private:
+  std::uint64_t index_ = 0;  // the run's socket number, to name it in errors
   bool attempting_ = false;
   bool closing_ = false;
 };

@@ -132,6 +132,67 @@ describe('parley-bench', () => {
     assert.equal(await metric(srv, 'parley_http_requests_total{route="(upgrade)",status="101"}'), 8);
   });
 
+  test('group: every acked message reaches every other member once, with receipts and CPU per delivery', async () => {
+    const srv = await server();
+    const members = 12;
+    const run = await runBench(['group', '--url', srv.url, '--members', String(members), '--senders', '2',
+      '--window', '4', '--duration', '1', '--warmup', '0.5', '--server-pid', String(srv.pid)]);
+    assert.equal(run.code, 0, `exit status; stderr:\n${run.stderr}\nstdout:\n${run.stdout}`);
+    const r = run.result;
+    assert.equal(r.mode, 'group');
+    assert.equal(r.ok, true);
+    assert.equal(r.members, members);
+    assert.equal(r.senders, 2);
+    assert.equal(r.window, 4);
+    assert.ok(r.acked > 0, 'acked in the measured interval');
+    assert.ok(r.deliveries > 0, 'deliveries in the measured interval');
+    assert.ok(r.receipts > 0, 'receipts in the measured interval');
+    assert.ok(Math.abs(r.deliveries_per_s - r.deliveries / r.duration_s) <= r.deliveries_per_s / 1000 + 1,
+      'rate = count / interval');
+    assert.equal(r.lost, 0);
+    assert.equal(r.duplicated, 0);
+    assertPercentiles(r.ack_latency_ms, 'ack_latency_ms');
+    assertPercentiles(r.delivery_latency_ms, 'delivery_latency_ms');
+    assert.deepEqual(r.failures, []);
+    assert.equal(r.error_count, 0);
+    // After the drain: each acked message at each of the other 11 members,
+    // and one message:delivered per delivery back at its sender.
+    const t = r.totals;
+    assert.equal(t.drained, true);
+    assert.equal(t.unacked, 0);
+    assert.equal(t.refused, 0);
+    assert.equal(t.unexpected, 0);
+    assert.equal(t.expected_deliveries, t.acked * (members - 1));
+    assert.equal(t.deliveries, t.acked * (members - 1));
+    assert.equal(t.receipts, t.acked * (members - 1));
+    assert.ok(r.server.cpu_us_per_msg > 0, 'server CPU per message');
+    assert.ok(r.server.cpu_us_per_delivery > 0, 'server CPU per delivery');
+    assert.ok(r.server.cpu_us_per_delivery < r.server.cpu_us_per_msg, 'a message has several deliveries');
+    assert.match(run.stderr, /measure +sent +\d+\/s +acked +\d+\/s +deliveries +\d+\/s/);
+
+    // What the server holds: one group of 12, one row per acked message,
+    // and every member who did not send delivered up to the last message.
+    assert.equal(sql(srv, "SELECT COUNT(*) FROM conversations WHERE type = 'group';"), '1');
+    assert.equal(Number(sql(srv, 'SELECT COUNT(*) FROM conversation_members;')), members);
+    assert.equal(Number(sql(srv, 'SELECT COUNT(*) FROM messages;')), t.acked);
+    assert.equal(Number(sql(srv, 'SELECT COUNT(DISTINCT sender_id) FROM messages;')), 2);
+    assert.equal(Number(sql(srv, 'SELECT last_seq FROM conversations;')), t.acked);
+    await waitFor(() => Number(sql(srv, `SELECT COUNT(*) FROM conversation_members m JOIN conversations c
+        ON c.id = m.conversation_id WHERE m.delivered_seq = c.last_seq
+        AND m.user_id NOT IN (SELECT sender_id FROM messages);`)) === members - 2,
+    { what: 'every member who did not send delivered up to the last message' });
+    await sessionsDrained(srv.url);
+  });
+
+  test('group fails, saying why, when the group is larger than the server allows', async () => {
+    const srv = await server({ MAX_GROUP_MEMBERS: '5' });
+    const run = await runBench(['group', '--url', srv.url, '--members', '6', '--senders', '1', '--no-progress']);
+    assert.equal(run.code, 1, `exit status; stdout:\n${run.stdout}`);
+    assert.equal(run.result.ok, false);
+    assert.match(run.result.error, /creating the group of 6 members: HTTP 400/);
+    assert.equal(sql(srv, 'SELECT COUNT(*) FROM conversations;'), '0');
+  });
+
   test('idle: 50 sockets over 10 users stay connected for the hold, then close', async () => {
     const srv = await server();
     let seenDuringHold = null;
@@ -185,9 +246,17 @@ describe('parley-bench', () => {
     assert.equal(bad.code, 2);
     assert.equal(bad.stdout, '');
     assert.match(bad.stderr, /--window/);
+    for (const args of [['group', '--members', '4', '--senders', '5'], ['group', '--members', '1'],
+      ['group', '--senders', '0']]) {
+      const badGroup = await runBench(args);
+      assert.equal(badGroup.code, 2, args.join(' '));
+      assert.equal(badGroup.stdout, '');
+      assert.match(badGroup.stderr, /--(members|senders)/);
+    }
     const help = await runBench(['--help'], { json: false });
     assert.equal(help.code, 0);
-    for (const word of ['pairs', 'idle', 'http', '--server-pid', '--source-ips', '--window', '--sockets', '--kind']) {
+    for (const word of ['pairs', 'group', 'idle', 'http', '--server-pid', '--source-ips', '--window', '--members',
+      '--senders', 'MAX_GROUP_MEMBERS', '--sockets', '--kind']) {
       assert.ok(help.stdout.includes(word), word);
     }
   });

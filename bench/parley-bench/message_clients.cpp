@@ -1,4 +1,6 @@
-#include "parley-bench/pairs_clients.hpp"
+#include "parley-bench/message_clients.hpp"
+
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -21,24 +23,45 @@ bool ack_ok(std::string_view data) {
   return ok && *ok == "true";
 }
 
+// A message:received event into `inbox`, counted in `stats`.
+void take_message(const EventView& event, Inbox& inbox, MessageStats& stats, Phase phase) {
+  const auto message = find_member(event.first_arg, "message");
+  if (!message) return stats.unexpected.add();
+  const Inbox::Accepted a = inbox.accept(*message);
+  switch (a.verdict) {
+    case Inbox::Verdict::unexpected: return stats.unexpected.add();
+    case Inbox::Verdict::duplicate_id: return stats.duplicated.add();
+    case Inbox::Verdict::seq_twice: stats.stored_twice.add(); break;
+    case Inbox::Verdict::first: break;
+  }
+  stats.received.add();
+  if (phase == Phase::measure) {
+    stats.measured_received.add();
+    stats.receipt_ns.record(monotonic_ns() - a.sent_ns);
+  }
+}
+
 }  // namespace
 
-PairSender::PairSender(boost::asio::io_context& io, WorkerContext& ctx, ErrorLog& errors,
-                       const PairsShared& shared, PairsStats& stats, const std::string& receiver_id)
+std::string send_head(std::string_view address, std::string_view text) {
+  return fmt::format(R"(["message:send",{{{},"text":"{}","tempId":")", address, text);
+}
+
+WindowSender::WindowSender(boost::asio::io_context& io, WorkerContext& ctx, ErrorLog& errors,
+                           const LoadShared& shared, MessageStats& stats, std::string head)
     : SocketClient(io, ctx, errors, kReadBuffer),
       shared_(shared),
       stats_(stats),
-      head_(fmt::format(R"(["message:send",{{"to":"{}","text":"{}","tempId":")", receiver_id,
-                        shared.text)),
+      head_(std::move(head)),
       slots_(shared.window) {}
 
-void PairSender::begin_sending() {
+void WindowSender::begin_sending() {
   if (conn_.state() != WsConnection::State::connected) return;
   for (std::size_t i = 0; i < slots_.size(); ++i) send(i);
   conn_.flush();
 }
 
-void PairSender::send(std::size_t slot) {
+void WindowSender::send(std::size_t slot) {
   Slot& s = slots_[slot];
   const std::uint64_t window = slots_.size();
   std::uint64_t id = std::uint64_t{s.generation} * window + slot;
@@ -65,13 +88,20 @@ void PairSender::send(std::size_t slot) {
   if (shared_.now() == Phase::measure) stats_.measured_sent.add();
 }
 
-void PairSender::on_packet(WsConnection& /*conn*/, const SioPacket& packet) {
+void WindowSender::on_packet(WsConnection& /*conn*/, const SioPacket& packet) {
   if (packet.type == '3') return on_ack(packet);
-  // Events (message:delivered, presence) need nothing but an ack if asked.
   if (packet.id) ack_empty(*packet.id);
+  const auto event = parse_event(packet.data);
+  if (!event) return;
+  if (event->name == "message:delivered") {
+    stats_.receipts.add();
+    if (shared_.now() == Phase::measure) stats_.measured_receipts.add();
+    return;
+  }
+  on_event(*event);
 }
 
-void PairSender::on_ack(const SioPacket& packet) {
+void WindowSender::on_ack(const SioPacket& packet) {
   if (!packet.id) return stats_.unexpected.add();
   const std::size_t slot = *packet.id % slots_.size();
   Slot& s = slots_[slot];
@@ -94,54 +124,28 @@ void PairSender::on_ack(const SioPacket& packet) {
   if (phase == Phase::warmup || phase == Phase::measure) send(slot);
 }
 
-PairReceiver::PairReceiver(boost::asio::io_context& io, WorkerContext& ctx, ErrorLog& errors,
-                           const PairsShared& shared, PairsStats& stats,
-                           const std::string& sender_id)
+Receiver::Receiver(boost::asio::io_context& io, WorkerContext& ctx, ErrorLog& errors,
+                   const LoadShared& shared, MessageStats& stats, Inbox inbox)
     : SocketClient(io, ctx, errors, kReadBuffer),
       shared_(shared),
       stats_(stats),
-      sender_id_(sender_id) {}
+      inbox_(std::move(inbox)) {}
 
-void PairReceiver::on_packet(WsConnection& /*conn*/, const SioPacket& packet) {
+void Receiver::on_packet(WsConnection& /*conn*/, const SioPacket& packet) {
   if (packet.type != '2') return stats_.unexpected.add();
   if (packet.id) ack_empty(*packet.id);
   const auto event = parse_event(packet.data);
   if (!event || event->name != "message:received") return;
-  const auto message = find_member(event->first_arg, "message");
-  if (!message) return stats_.unexpected.add();
-  on_message(*message);
+  take_message(*event, inbox_, stats_, shared_.now());
 }
 
-void PairReceiver::on_message(std::string_view message) {
-  std::string_view id;
-  std::string_view temp_id;
-  std::string_view from;
-  const bool ok = for_each_member(message, [&](std::string_view key, std::string_view value) {
-    if (key == "_id") {
-      id = value;
-    } else if (key == "from") {
-      from = value;
-    } else if (key == "tempId") {
-      temp_id = value;
-    }
-    return true;
-  });
-  const auto dot = temp_id.find('.');
-  const auto seq = parse_u64(temp_id.substr(0, dot));
-  const auto sent_ns =
-      dot == std::string_view::npos ? std::nullopt : parse_u64(temp_id.substr(dot + 1));
-  if (!ok || from != sender_id_ || !seq || !sent_ns) return stats_.unexpected.add();
-  switch (ids_.insert(id)) {
-    case IdSet::Insert::malformed: return stats_.unexpected.add();
-    case IdSet::Insert::present: return stats_.duplicated.add();
-    case IdSet::Insert::added: break;
-  }
-  stats_.received.add();
-  if (!received_.set(*seq)) stats_.stored_twice.add();
-  if (shared_.now() == Phase::measure) {
-    stats_.measured_received.add();
-    stats_.receipt_ns.record(monotonic_ns() - *sent_ns);
-  }
+GroupSender::GroupSender(boost::asio::io_context& io, WorkerContext& ctx, ErrorLog& errors,
+                         const LoadShared& shared, MessageStats& stats, std::string head,
+                         Inbox inbox)
+    : WindowSender(io, ctx, errors, shared, stats, std::move(head)), inbox_(std::move(inbox)) {}
+
+void GroupSender::on_event(const EventView& event) {
+  if (event.name == "message:received") take_message(event, inbox_, stats_, shared_.now());
 }
 
 }  // namespace parley::bench
