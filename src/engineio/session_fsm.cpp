@@ -33,8 +33,8 @@ std::string_view error_message(EioError e) {
 
 Action& Actions::push(Action::Kind kind) {
   // More would be a bug in SessionFsm (the longest batch is a close).
-  if (size_ == kCapacity) std::abort();
-  Action& a = items_[size_++];
+  if (items_.size() == kCapacity) std::abort();
+  Action& a = items_.emplace_back();
   a.kind = kind;
   return a;
 }

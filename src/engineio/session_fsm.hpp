@@ -29,7 +29,6 @@
 // Threads: not thread-safe; its owner calls it on the session's thread only.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -37,6 +36,8 @@
 #include <string_view>
 #include <variant>
 #include <vector>
+
+#include <boost/container/static_vector.hpp>
 
 #include "engineio/codec.hpp"
 
@@ -163,24 +164,24 @@ struct Action {
 };
 
 // The actions of one resume(), in the order they are to be done. Fixed
-// capacity: resume() runs for every message sent, and a close (the longest
-// batch) needs fewer than kCapacity.
+// capacity, in place, and only the actions pushed are ever constructed:
+// resume() runs for every message sent, most of them pushing one action,
+// and a close (the longest batch) needs fewer than kCapacity.
 class Actions {
  public:
   static constexpr std::size_t kCapacity = 12;
   Action& push(Action::Kind kind);
-  std::size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
   Action& operator[](std::size_t i) { return items_[i]; }
   const Action& operator[](std::size_t i) const { return items_[i]; }
   Action* begin() { return items_.data(); }
-  Action* end() { return items_.data() + size_; }
+  Action* end() { return items_.data() + items_.size(); }
   const Action* begin() const { return items_.data(); }
-  const Action* end() const { return items_.data() + size_; }
+  const Action* end() const { return items_.data() + items_.size(); }
 
  private:
-  std::array<Action, kCapacity> items_;
-  std::size_t size_ = 0;
+  boost::container::static_vector<Action, kCapacity> items_;
 };
 
 class SessionFsm {

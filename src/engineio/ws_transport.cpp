@@ -159,6 +159,11 @@ void WsTransport::end_read() {
 
 void WsTransport::write(const std::vector<WsMessage>& messages) {
   if (closed_ || close_sent_) return;
+  // Sized once: a burst appended piecemeal would grow the buffer (and copy
+  // it) several times over.
+  std::size_t need = pending_.size();
+  for (const WsMessage& m : messages) need += m.size() + sizeof(ws::FrameHeader::bytes);
+  pending_.reserve(need);
   for (const WsMessage& m : messages) {
     if (m.binary) {
       ws::append_frame(pending_, ws::Opcode::binary, m.data);
