@@ -123,6 +123,28 @@ struct GroupChangeState {
   std::optional<core::Error> refused;
 };
 
+// The group a change applies to, and its members.
+struct LoadedGroup {
+  ConversationRow row;
+  std::vector<MemberCursors> members;
+};
+
+// Reads the group of `s`: nullopt when the caller is no member of it (or
+// there is no such conversation), or when it is a direct conversation
+// (then `s.refused` says so).
+core::Result<std::optional<LoadedGroup>> load_group(Connection& db, GroupChangeState& s) {
+  auto row = conversation_row(db, s.conversation_id);
+  if (!row) return core::fail(std::move(row.error()));
+  auto members = member_cursors(db, s.conversation_id);
+  if (!members) return core::fail(std::move(members.error()));
+  if (!*row || !contains(*members, s.caller_id)) return std::optional<LoadedGroup>();
+  if ((*row)->type != ConversationType::group) {
+    s.refused = not_a_group();
+    return std::optional<LoadedGroup>();
+  }
+  return std::optional<LoadedGroup>(LoadedGroup{std::move(**row), std::move(*members)});
+}
+
 template <typename Done>
 auto answer(Done done) {
   return [done = std::move(done)](const core::Error* failure, auto& s) {
@@ -149,15 +171,9 @@ void SqliteStore::rename_group(std::string caller_id, std::string conversation_i
         s.out.reset();
         s.refused.reset();
         if (auto r = flush_writer_cache(); !r) return r;
-        auto row = conversation_row(db, s.conversation_id);
-        if (!row) return core::fail(std::move(row.error()));
-        auto members = member_cursors(db, s.conversation_id);
-        if (!members) return core::fail(std::move(members.error()));
-        if (!*row || !contains(*members, s.caller_id)) return {};
-        if ((*row)->type != ConversationType::group) {
-          s.refused = not_a_group();
-          return {};
-        }
+        auto group = load_group(db, s);
+        if (!group) return core::fail(std::move(group.error()));
+        if (!*group) return {};
         auto st = db.prepare("UPDATE conversations SET name = ? WHERE id = ?");
         if (!st) return core::fail(db_error(db, "prepare rename"));
         st->bind(1, s.name).bind(2, s.conversation_id);
@@ -187,16 +203,11 @@ void SqliteStore::add_members(MembersChange change, Callback<std::optional<Group
         s.out.reset();
         s.refused.reset();
         if (auto r = flush_writer_cache(); !r) return r;
-        auto row = conversation_row(db, s.conversation_id);
-        if (!row) return core::fail(std::move(row.error()));
-        auto members = member_cursors(db, s.conversation_id);
-        if (!members) return core::fail(std::move(members.error()));
-        if (!*row || !contains(*members, s.caller_id)) return {};
-        if ((*row)->type != ConversationType::group) {
-          s.refused = not_a_group();
-          return {};
-        }
-        if ((*row)->owner_id != s.caller_id) {
+        auto group = load_group(db, s);
+        if (!group) return core::fail(std::move(group.error()));
+        if (!*group) return {};
+        const LoadedGroup& g = **group;
+        if (g.row.owner_id != s.caller_id) {
           s.refused = refusal(core::ErrorCode::forbidden, "Only the group's owner can add members");
           return {};
         }
@@ -208,12 +219,12 @@ void SqliteStore::add_members(MembersChange change, Callback<std::optional<Group
             s.refused = refusal(core::ErrorCode::not_found, "User not found");
             return {};
           }
-          if (!contains(*members, id) &&
+          if (!contains(g.members, id) &&
               std::find(joining.begin(), joining.end(), id) == joining.end()) {
             joining.push_back(id);
           }
         }
-        if (members->size() + joining.size() > s.max_members) {
+        if (g.members.size() + joining.size() > s.max_members) {
           core::Error e = core::Error::validation(
               "userIds", fmt::format("a group has at most {} members", s.max_members));
           s.refused = std::move(e);
@@ -231,13 +242,12 @@ void SqliteStore::add_members(MembersChange change, Callback<std::optional<Group
             position = st->integer(0);
           }
           for (const auto& id : joining) {
-            if (auto r = insert_member(db, s.conversation_id, id, ++position, (*row)->last_seq);
-                !r) {
+            if (auto r = insert_member(db, s.conversation_id, id, ++position, g.row.last_seq); !r) {
               return r;
             }
           }
-          if (auto g = cache_.groups.find(s.conversation_id); g != cache_.groups.end()) {
-            g->second.members.reset();
+          if (auto cached = cache_.groups.find(s.conversation_id); cached != cache_.groups.end()) {
+            cached->second.members.reset();
           }
         }
         auto u = group_update(db, s.conversation_id, s.caller_id, std::nullopt);
@@ -263,22 +273,17 @@ void SqliteStore::remove_member(MembersChange change, Callback<std::optional<Gro
         s.out.reset();
         s.refused.reset();
         if (auto r = flush_writer_cache(); !r) return r;
-        auto row = conversation_row(db, s.conversation_id);
-        if (!row) return core::fail(std::move(row.error()));
-        auto members = member_cursors(db, s.conversation_id);
-        if (!members) return core::fail(std::move(members.error()));
-        if (!*row || !contains(*members, s.caller_id)) return {};
-        if ((*row)->type != ConversationType::group) {
-          s.refused = not_a_group();
-          return {};
-        }
+        auto group = load_group(db, s);
+        if (!group) return core::fail(std::move(group.error()));
+        if (!*group) return {};
+        const LoadedGroup& g = **group;
         const bool leaving = s.user_id == s.caller_id;
-        if (!leaving && (*row)->owner_id != s.caller_id) {
+        if (!leaving && g.row.owner_id != s.caller_id) {
           s.refused = refusal(core::ErrorCode::forbidden,
                               "Only the group's owner can remove another member");
           return {};
         }
-        if (!contains(*members, s.user_id)) {
+        if (!contains(g.members, s.user_id)) {
           s.refused = refusal(core::ErrorCode::not_found, "Member not found");
           return {};
         }
@@ -288,11 +293,11 @@ void SqliteStore::remove_member(MembersChange change, Callback<std::optional<Gro
         st->bind(1, s.conversation_id).bind(2, s.user_id);
         if (st->step() != SQLITE_DONE) return core::fail(db_error(db, "remove member"));
         st.reset();
-        if (s.user_id == (*row)->owner_id) {
+        if (s.user_id == g.row.owner_id) {
           // The owner left: the next member in join order owns the group
           // (nobody, once the last member is gone).
           std::optional<std::string> next;
-          for (const auto& m : *members) {
+          for (const auto& m : g.members) {
             if (m.user_id != s.user_id) {
               next = m.user_id;
               break;
@@ -303,8 +308,8 @@ void SqliteStore::remove_member(MembersChange change, Callback<std::optional<Gro
           ost->bind_optional(1, next).bind(2, s.conversation_id);
           if (ost->step() != SQLITE_DONE) return core::fail(db_error(db, "hand over"));
         }
-        if (auto g = cache_.groups.find(s.conversation_id); g != cache_.groups.end()) {
-          g->second.members.reset();
+        if (auto cached = cache_.groups.find(s.conversation_id); cached != cache_.groups.end()) {
+          cached->second.members.reset();
         }
         auto u = group_update(db, s.conversation_id, s.caller_id, s.user_id);
         if (!u) return core::fail(std::move(u.error()));
