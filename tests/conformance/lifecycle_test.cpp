@@ -103,8 +103,8 @@ TEST_P(StoreTest, OperationsAfterCloseAreUnavailableOnTheCallersThread) {
   expect_refused("purge_revocations",
                  [&](auto report) { s.purge_revocations(1, on_error(report)); });
   expect_refused("append_message", [&](auto report) {
-    s.append_message(NewMessage{core::new_object_id(), alice.id, alice.id, "x", std::nullopt, 1,
-                                core::new_object_id()},
+    s.append_message(NewMessage{core::new_object_id(), alice.id, alice.id, std::nullopt, "x",
+                                std::nullopt, 1, core::new_object_id()},
                      on_error(report));
   });
   expect_refused("read_history", [&](auto report) {
@@ -123,11 +123,21 @@ TEST_P(StoreTest, OperationsAfterCloseAreUnavailableOnTheCallersThread) {
   expect_refused("pending_deliveries", [&](auto report) {
     s.pending_deliveries(alice.id, std::nullopt, 10, on_error(report));
   });
-  expect_refused("direct_peer",
-                 [&](auto report) { s.direct_peer(alice.id, "c", on_error(report)); });
+  expect_refused("members", [&](auto report) { s.members(alice.id, "c", on_error(report)); });
   expect_refused("contacts", [&](auto report) { s.contacts(alice.id, 10, on_error(report)); });
   expect_refused("conversation_between",
                  [&](auto report) { s.conversation_between(alice.id, "b", on_error(report)); });
+  expect_refused("create_group", [&](auto report) {
+    s.create_group(NewGroup{core::new_object_id(), alice.id, "G", {}, 1}, on_error(report));
+  });
+  expect_refused("rename_group",
+                 [&](auto report) { s.rename_group(alice.id, "c", "G", on_error(report)); });
+  expect_refused("add_members", [&](auto report) {
+    s.add_members(MembersChange{alice.id, "c", {alice.id}, 256}, on_error(report));
+  });
+  expect_refused("remove_member", [&](auto report) {
+    s.remove_member(MembersChange{alice.id, "c", {alice.id}, 256}, on_error(report));
+  });
   expect_refused("ping", [&](auto report) { s.ping(on_error(report)); });
 }
 

@@ -104,8 +104,9 @@ TEST_P(StoreTest, ConcurrentRetriesOfOneTempIdStoreOneMessage) {
   constexpr std::size_t kTries = 20;
   std::vector<Pending<Appended>> pending(kTries);
   for (auto& p : pending) {
-    NewMessage m{core::new_object_id(), a.id, b.id, "retry me", "t-race", core::now_ms(),
-                 core::new_object_id()};
+    NewMessage m{
+        core::new_object_id(), a.id, b.id, std::nullopt, "retry me", "t-race", core::now_ms(),
+        core::new_object_id()};
     store_->append_message(std::move(m), p.callback());
   }
   std::set<std::string> ids;
@@ -140,6 +141,7 @@ TEST_P(StoreTest, SeqIsGaplessAndUniqueUnderConcurrentAppends) {
         NewMessage m{core::new_object_id(),
                      from.id,
                      to.id,
+                     std::nullopt,
                      "m" + std::to_string(t) + "-" + std::to_string(i),
                      std::nullopt,
                      core::now_ms(),
@@ -309,7 +311,7 @@ TEST_P(StoreTest, ConversationsListAndOne) {
   }
 }
 
-TEST_P(StoreTest, ContactsPeersAndPairs) {
+TEST_P(StoreTest, ContactsMembersAndPairs) {
   const User a = client_.create_ok("A", "a@example.com");
   const User b = client_.create_ok("B", "b@example.com");
   const User c = client_.create_ok("C", "c@example.com");
@@ -333,19 +335,22 @@ TEST_P(StoreTest, ContactsPeersAndPairs) {
   EXPECT_TRUE(contacts(d).empty());
   EXPECT_EQ(contacts(a, 1).size(), 1U);
 
-  auto peer = [&](const User& u, const std::string& conversation) {
-    auto r = await<std::optional<std::string>>([&](Callback<std::optional<std::string>> cb) {
-      store_->direct_peer(u.id, conversation, std::move(cb));
-    });
+  // The members of a direct conversation, for its members only.
+  auto members = [&](const User& u, const std::string& conversation) {
+    auto r = client_.members(u.id, conversation);
     EXPECT_TRUE(r.has_value());
-    return r && *r ? **r : std::string("none");
+    auto ids = r && *r ? **r : std::vector<std::string>{"none"};
+    std::sort(ids.begin(), ids.end());
+    return ids;
   };
   const auto ab = client_.between(a.id, b.id);
   ASSERT_TRUE(ab.has_value());
-  EXPECT_EQ(peer(a, *ab), b.id);
-  EXPECT_EQ(peer(b, *ab), a.id);
-  EXPECT_EQ(peer(c, *ab), "none");
-  EXPECT_EQ(peer(a, core::new_object_id()), "none");
+  std::vector<std::string> pair{a.id, b.id};
+  std::sort(pair.begin(), pair.end());
+  EXPECT_EQ(members(a, *ab), pair);
+  EXPECT_EQ(members(b, *ab), pair);
+  EXPECT_EQ(members(c, *ab), std::vector<std::string>{"none"});
+  EXPECT_EQ(members(a, core::new_object_id()), std::vector<std::string>{"none"});
   EXPECT_FALSE(client_.between(b.id, c.id).has_value());
   EXPECT_FALSE(client_.between(a.id, d.id).has_value());
 }

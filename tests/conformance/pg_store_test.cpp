@@ -57,8 +57,8 @@ TEST_F(PgNodesTest, SeqIsGaplessAndUniqueAcrossNodes) {
       const User& to = (t / 2) % 2 ? b : a;
       std::vector<Pending<Appended>> pending(kPerThread);
       for (int i = 0; i < kPerThread; ++i) {
-        node.append_message(NewMessage{core::new_object_id(), from.id, to.id, "m", std::nullopt,
-                                       core::now_ms(), core::new_object_id()},
+        node.append_message(NewMessage{core::new_object_id(), from.id, to.id, std::nullopt, "m",
+                                       std::nullopt, core::now_ms(), core::new_object_id()},
                             pending[static_cast<std::size_t>(i)].callback());
       }
       for (auto& p : pending) {
@@ -96,8 +96,8 @@ TEST_F(PgNodesTest, ATempIdRacedOnTwoNodesIsStoredOnce) {
   constexpr std::size_t kTriesPerNode = 10;
   std::vector<Pending<Appended>> pending(2 * kTriesPerNode);
   for (std::size_t i = 0; i < pending.size(); ++i) {
-    nodes_[i % 2]->append_message(NewMessage{core::new_object_id(), a.id, b.id, "once", "t-x",
-                                             core::now_ms(), core::new_object_id()},
+    nodes_[i % 2]->append_message(NewMessage{core::new_object_id(), a.id, b.id, std::nullopt,
+                                             "once", "t-x", core::now_ms(), core::new_object_id()},
                                   pending[i].callback());
   }
   std::set<std::string> ids;

@@ -62,7 +62,7 @@ TEST_P(StoreTest, MarkReadMovesBothCursors) {
   auto r = client_.read(read_request(p.b.id, p.a.id, 8000, m2.id));
   ASSERT_TRUE(r.has_value() && r->has_value()) << (r ? "" : r.error().detail);
   EXPECT_EQ((*r)->conversation_id, conv);
-  EXPECT_EQ((*r)->peer_id, p.a.id);
+  EXPECT_EQ((*r)->others, std::vector<std::string>{p.a.id});
   EXPECT_EQ((*r)->up_to_id, m2.id);
   EXPECT_EQ((*r)->up_to_seq, 2);
   EXPECT_EQ((*r)->read_at, 8000);
@@ -109,7 +109,7 @@ TEST_P(StoreTest, MarkReadTargets) {
   auto r = client_.read(read_request(p.a.id, p.b.id, 1000));
   ASSERT_TRUE(r.has_value() && r->has_value());
   EXPECT_TRUE((*r)->conversation_id.empty());
-  EXPECT_EQ((*r)->peer_id, p.b.id);
+  EXPECT_EQ((*r)->others, std::vector<std::string>{p.b.id});
   EXPECT_FALSE((*r)->up_to_id.has_value());
   EXPECT_EQ((*r)->count, 0);
 

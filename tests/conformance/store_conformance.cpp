@@ -169,6 +169,63 @@ std::optional<std::string> StoreClient::between(const std::string& a, const std:
   return r ? *r : std::nullopt;
 }
 
+core::Result<std::optional<std::vector<std::string>>> StoreClient::members(
+    const std::string& user_id, const std::string& id) {
+  using Members = std::optional<std::vector<std::string>>;
+  return await<Members>([&](Callback<Members> cb) { store_->members(user_id, id, std::move(cb)); });
+}
+
+core::Result<Appended> StoreClient::send_to(const std::string& from,
+                                            const std::string& conversation_id,
+                                            const std::string& text,
+                                            std::optional<std::string> temp_id) {
+  NewMessage m;
+  m.id = core::new_object_id();
+  m.from = from;
+  m.conversation_id = conversation_id;
+  m.text = text;
+  m.temp_id = std::move(temp_id);
+  m.created_at = core::now_ms();
+  return await<Appended>(
+      [&](Callback<Appended> cb) { store_->append_message(std::move(m), std::move(cb)); });
+}
+
+core::Result<GroupUpdate> StoreClient::create_group(const std::string& owner_id,
+                                                    const std::string& name,
+                                                    std::vector<std::string> member_ids,
+                                                    EpochMs created_at) {
+  NewGroup g{core::new_object_id(), owner_id, name, std::move(member_ids), created_at};
+  return await<GroupUpdate>(
+      [&](Callback<GroupUpdate> cb) { store_->create_group(std::move(g), std::move(cb)); });
+}
+
+core::Result<std::optional<GroupUpdate>> StoreClient::rename(const std::string& caller_id,
+                                                             const std::string& id,
+                                                             const std::string& name) {
+  return await<std::optional<GroupUpdate>>([&](Callback<std::optional<GroupUpdate>> cb) {
+    store_->rename_group(caller_id, id, name, std::move(cb));
+  });
+}
+
+core::Result<std::optional<GroupUpdate>> StoreClient::add_members(const std::string& caller_id,
+                                                                  const std::string& id,
+                                                                  std::vector<std::string> user_ids,
+                                                                  std::size_t max_members) {
+  MembersChange change{caller_id, id, std::move(user_ids), max_members};
+  return await<std::optional<GroupUpdate>>([&](Callback<std::optional<GroupUpdate>> cb) {
+    store_->add_members(std::move(change), std::move(cb));
+  });
+}
+
+core::Result<std::optional<GroupUpdate>> StoreClient::remove_member(const std::string& caller_id,
+                                                                    const std::string& id,
+                                                                    const std::string& user_id) {
+  MembersChange change{caller_id, id, {user_id}, 256};
+  return await<std::optional<GroupUpdate>>([&](Callback<std::optional<GroupUpdate>> cb) {
+    store_->remove_member(std::move(change), std::move(cb));
+  });
+}
+
 core::Result<void> StoreClient::ping() {
   return await<void>([&](Callback<void> cb) { store_->ping(std::move(cb)); });
 }

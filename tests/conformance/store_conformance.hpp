@@ -3,7 +3,7 @@
 // through a factory (Backend). Each test gets a fresh, empty database.
 //
 // PostgreSQL runs against the private server the ctest fixture
-// `pg_server` starts (tests/conformance/pg_test_server.sh), whose URL comes
+// (pg.server.start) starts (tests/conformance/pg_test_server.sh), whose URL comes
 // in PARLEY_TEST_PG_URL. Without it the PostgreSQL cases are skipped with a
 // message, or fail when CI=true: CI never passes without them.
 #pragma once
@@ -126,7 +126,26 @@ class StoreClient {
   std::vector<Message> pending(const std::string& user_id, std::optional<PendingCursor> after,
                                std::size_t limit);
   std::optional<std::string> between(const std::string& a, const std::string& b);
+  core::Result<std::optional<std::vector<std::string>>> members(const std::string& user_id,
+                                                                const std::string& id);
   core::Result<void> ping();
+
+  // Groups.
+  core::Result<Appended> send_to(const std::string& from, const std::string& conversation_id,
+                                 const std::string& text,
+                                 std::optional<std::string> temp_id = std::nullopt);
+  core::Result<GroupUpdate> create_group(const std::string& owner_id, const std::string& name,
+                                         std::vector<std::string> member_ids,
+                                         EpochMs created_at = 5000);
+  core::Result<std::optional<GroupUpdate>> rename(const std::string& caller_id,
+                                                  const std::string& id, const std::string& name);
+  core::Result<std::optional<GroupUpdate>> add_members(const std::string& caller_id,
+                                                       const std::string& id,
+                                                       std::vector<std::string> user_ids,
+                                                       std::size_t max_members = 256);
+  core::Result<std::optional<GroupUpdate>> remove_member(const std::string& caller_id,
+                                                         const std::string& id,
+                                                         const std::string& user_id);
 
  private:
   Store* store_;

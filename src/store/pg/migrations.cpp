@@ -15,7 +15,7 @@ namespace {
 // bytewise (COLLATE "C"), as in SQLite, whatever the database's locale:
 // list_users orders names in binary order, pending deliveries page by
 // conversation id.
-constexpr std::array<const char*, 2> kMigrations{
+constexpr std::array<const char*, 3> kMigrations{
     // 1: users and token revocations.
     R"sql(
 CREATE TABLE users (
@@ -86,6 +86,16 @@ CREATE TABLE receipts (
   at              bigint NOT NULL,
   PRIMARY KEY (conversation_id, user_id, kind, up_to_seq)
 );
+)sql",
+    // 3: groups (contract v1.1). Existing rows are direct conversations:
+    // no name or owner, members who joined at the start.
+    R"sql(
+ALTER TABLE conversations ADD COLUMN name text, ADD COLUMN owner_id text COLLATE "C";
+-- position: join order within the conversation. joined_seq: the
+-- conversation's last seq when the member joined; a group message counts
+-- for the members who joined before it.
+ALTER TABLE conversation_members ADD COLUMN position bigint NOT NULL DEFAULT 0,
+  ADD COLUMN joined_seq bigint NOT NULL DEFAULT 0;
 )sql",
 };
 

@@ -133,6 +133,7 @@ void PgStore::writer_loop() {
 core::Result<void> PgStore::try_transaction(std::vector<std::unique_ptr<WriteOp>>& ops,
                                             bool& commit_sent) {
   commit_sent = false;
+  locked_groups_.clear();  // the locks of the last transaction are gone
   if (auto r = writer_conn_.exec("BEGIN"); !r) return r;
   auto rollback = [this] {
     (void)writer_conn_.exec("ROLLBACK");

@@ -14,7 +14,9 @@
 //   conversation's row (see pg_messages.cpp), whose row lock is held to the
 //   commit, so concurrent writers of one conversation take turns and seqs
 //   stay gapless and unique; a direct conversation is created exactly once
-//   (unique key, ON CONFLICT DO NOTHING).
+//   (unique key, ON CONFLICT DO NOTHING). A group's changes and sends lock
+//   that same row before they read its members (see pg_groups.cpp), so they
+//   too take turns across nodes.
 // - A lost connection (database restarted, network) fails the operations
 //   that needed it with ErrorCode::unavailable, never hangs them; each
 //   connection reconnects by itself with bounded exponential backoff
@@ -73,12 +75,17 @@ class PgStore final : public Store {
                       EpochMs at, Callback<std::int64_t> done) override;
   void pending_deliveries(std::string user_id, std::optional<PendingCursor> after,
                           std::size_t limit, Callback<std::vector<Message>> done) override;
-  void direct_peer(std::string user_id, std::string conversation_id,
-                   Callback<std::optional<std::string>> done) override;
+  void members(std::string user_id, std::string conversation_id,
+               Callback<std::optional<std::vector<std::string>>> done) override;
   void contacts(std::string user_id, std::size_t limit,
                 Callback<std::vector<std::string>> done) override;
   void conversation_between(std::string a, std::string b,
                             Callback<std::optional<std::string>> done) override;
+  void create_group(NewGroup group, Callback<GroupUpdate> done) override;
+  void rename_group(std::string caller_id, std::string conversation_id, std::string name,
+                    Callback<std::optional<GroupUpdate>> done) override;
+  void add_members(MembersChange change, Callback<std::optional<GroupUpdate>> done) override;
+  void remove_member(MembersChange change, Callback<std::optional<GroupUpdate>> done) override;
   void ping(Callback<void> done) override;
   void close() override;
 
@@ -104,13 +111,16 @@ class PgStore final : public Store {
   };
 
   // What the writer remembers between batches so that a send is usually one
-  // statement: users known to exist and direct conversations' ids (users and
-  // conversations are never deleted, and ids never change, so this holds on
-  // every node). Writer thread only; cleared when a transaction rolls back,
-  // since it may hold a conversation that the rollback undid.
+  // statement: users known to exist and direct conversations' ids and pairs
+  // (users and conversations are never deleted, and neither ids nor a
+  // direct conversation's pair ever change, so this holds on every node).
+  // Not a group's members: another node may change them. Writer thread
+  // only; cleared when a transaction rolls back, since it may hold a
+  // conversation that the rollback undid.
   struct WriterCache {
     std::unordered_set<std::string> known_users;
-    std::unordered_map<std::string, std::string> direct;  // direct key -> conversation id
+    std::unordered_map<std::string, std::string> direct;       // direct key -> conversation id
+    std::unordered_map<std::string, std::string> direct_keys;  // conversation id -> direct key
   };
 
  private:
@@ -141,11 +151,37 @@ class PgStore final : public Store {
   // (40P01) or a serialization failure, before its writes are tried alone.
   static constexpr int kMaxBatchAttempts = 3;
 
+  core::Result<bool> user_exists(Connection& db, const std::string& id);
+  // append_message's steps (pg_messages.cpp): where the message goes (its
+  // conversation's id; nullopt when nowhere: not found, or a retry whose
+  // original the state now holds), and the insert.
+  struct AppendState;
+  core::Result<std::optional<std::string>> destination(Connection& db, AppendState& s);
+  core::Result<std::optional<std::string>> direct_destination(Connection& db, AppendState& s);
+  // What a message to conversation `id` from `sender` appends to. Not
+  // found: `id` is no conversation of the sender's.
+  struct SendTarget {
+    bool found = false;
+    std::string to;      // a direct conversation's other member
+    MemberList members;  // a group's, as they will be at the commit
+  };
+  core::Result<SendTarget> send_target(Connection& db, const std::string& id,
+                                       const std::string& sender);
+  // A group changed in the open transaction: its members are read again
+  // (under the lock this transaction still holds) by the next send to it.
+  void group_changed(const std::string& id) { locked_groups_.erase(id); }
+
   Stats stats_;
   PgOptions options_;
   std::shared_ptr<Backoff> backoff_;  // shared by every connection below
   Connection writer_conn_;            // writer thread only (after open)
   WriterCache cache_;                 // writer thread only
+  // The groups whose conversation row the open transaction has locked (FOR
+  // UPDATE) to send to them, with their members as read after taking the
+  // lock: until the commit no other node can change them, so each is read
+  // once per batch, not once per message. Writer thread only; emptied when
+  // a transaction begins.
+  std::unordered_map<std::string, MemberList> locked_groups_;
 
   std::mutex write_mutex_;  // guards write_queue_, closing_, closed_
   std::condition_variable write_cv_;
