@@ -2,8 +2,7 @@
 // see the model in store/store.hpp). Each change runs on the writer, in its
 // batch transaction, and reads the group back in that transaction for the
 // answer and for conversation:updated, so the two always agree.
-#include <algorithm>
-
+#include "store/group_changes.hpp"
 #include "store/sqlite/conversation_queries.hpp"
 #include "store/sqlite/detail.hpp"
 
@@ -12,16 +11,6 @@ namespace parley::store::sqlite {
 using detail::db_error;
 
 namespace {
-
-core::Error refusal(core::ErrorCode code, std::string message) {
-  return core::Error::make(code, std::move(message));
-}
-
-core::Error not_a_group() {
-  core::Error e = core::Error::validation("conversation", "is not a group");
-  e.message = "Only a group conversation has a name and members to change";
-  return e;
-}
 
 // The group as `viewer` sees it after a change, and whom to tell.
 core::Result<GroupUpdate> group_update(Connection& db, const std::string& id,
@@ -60,11 +49,6 @@ core::Result<void> insert_member(Connection& db, const std::string& conversation
   st->bind(1, conversation_id).bind(2, user_id).bind(3, joined_seq).bind(4, position);
   if (st->step() != SQLITE_DONE) return core::fail(db_error(db, "add member"));
   return {};
-}
-
-bool contains(const std::vector<MemberCursors>& members, const std::string& user_id) {
-  return std::any_of(members.begin(), members.end(),
-                     [&](const MemberCursors& m) { return m.user_id == user_id; });
 }
 
 }  // namespace
@@ -153,11 +137,9 @@ void SqliteStore::rename_group(std::string caller_id, std::string conversation_i
         if (!row) return core::fail(std::move(row.error()));
         auto members = member_cursors(db, s.conversation_id);
         if (!members) return core::fail(std::move(members.error()));
-        if (!*row || !contains(*members, s.caller_id)) return {};
-        if ((*row)->type != ConversationType::group) {
-          s.refused = not_a_group();
-          return {};
-        }
+        if (!*row || !is_member(*members, s.caller_id)) return {};
+        s.refused = rename_refusal((*row)->type);
+        if (s.refused) return {};
         auto st = db.prepare("UPDATE conversations SET name = ? WHERE id = ?");
         if (!st) return core::fail(db_error(db, "prepare rename"));
         st->bind(1, s.name).bind(2, s.conversation_id);
@@ -191,34 +173,14 @@ void SqliteStore::add_members(MembersChange change, Callback<std::optional<Group
         if (!row) return core::fail(std::move(row.error()));
         auto members = member_cursors(db, s.conversation_id);
         if (!members) return core::fail(std::move(members.error()));
-        if (!*row || !contains(*members, s.caller_id)) return {};
-        if ((*row)->type != ConversationType::group) {
-          s.refused = not_a_group();
-          return {};
-        }
-        if ((*row)->owner_id != s.caller_id) {
-          s.refused = refusal(core::ErrorCode::forbidden, "Only the group's owner can add members");
-          return {};
-        }
-        std::vector<std::string> joining;
-        for (const auto& id : s.user_ids) {
-          auto exists = user_exists(db, id);
-          if (!exists) return core::fail(std::move(exists.error()));
-          if (!*exists) {
-            s.refused = refusal(core::ErrorCode::not_found, "User not found");
-            return {};
-          }
-          if (!contains(*members, id) &&
-              std::find(joining.begin(), joining.end(), id) == joining.end()) {
-            joining.push_back(id);
-          }
-        }
-        if (members->size() + joining.size() > s.max_members) {
-          core::Error e = core::Error::validation(
-              "userIds", fmt::format("a group has at most {} members", s.max_members));
-          s.refused = std::move(e);
-          return {};
-        }
+        if (!*row || !is_member(*members, s.caller_id)) return {};
+        const MembersChange request{s.caller_id, s.conversation_id, s.user_ids, s.max_members};
+        auto joins = store::joining((*row)->type, (*row)->owner_id, *members, request,
+                                    [&](const std::string& id) { return user_exists(db, id); });
+        if (!joins) return core::fail(std::move(joins.error()));
+        s.refused = std::move(joins->refused);
+        if (s.refused) return {};
+        const std::vector<std::string>& joining = joins->user_ids;
         if (!joining.empty()) {
           std::int64_t position = 0;
           {
@@ -267,21 +229,10 @@ void SqliteStore::remove_member(MembersChange change, Callback<std::optional<Gro
         if (!row) return core::fail(std::move(row.error()));
         auto members = member_cursors(db, s.conversation_id);
         if (!members) return core::fail(std::move(members.error()));
-        if (!*row || !contains(*members, s.caller_id)) return {};
-        if ((*row)->type != ConversationType::group) {
-          s.refused = not_a_group();
-          return {};
-        }
-        const bool leaving = s.user_id == s.caller_id;
-        if (!leaving && (*row)->owner_id != s.caller_id) {
-          s.refused = refusal(core::ErrorCode::forbidden,
-                              "Only the group's owner can remove another member");
-          return {};
-        }
-        if (!contains(*members, s.user_id)) {
-          s.refused = refusal(core::ErrorCode::not_found, "Member not found");
-          return {};
-        }
+        if (!*row || !is_member(*members, s.caller_id)) return {};
+        s.refused =
+            removal_refusal((*row)->type, (*row)->owner_id, *members, s.caller_id, s.user_id);
+        if (s.refused) return {};
         auto st = db.prepare(
             "DELETE FROM conversation_members WHERE conversation_id = ? AND user_id = ?");
         if (!st) return core::fail(db_error(db, "prepare remove member"));
@@ -289,15 +240,7 @@ void SqliteStore::remove_member(MembersChange change, Callback<std::optional<Gro
         if (st->step() != SQLITE_DONE) return core::fail(db_error(db, "remove member"));
         st.reset();
         if (s.user_id == (*row)->owner_id) {
-          // The owner left: the next member in join order owns the group
-          // (nobody, once the last member is gone).
-          std::optional<std::string> next;
-          for (const auto& m : *members) {
-            if (m.user_id != s.user_id) {
-              next = m.user_id;
-              break;
-            }
-          }
+          const std::optional<std::string> next = next_owner(*members, s.user_id);
           auto ost = db.prepare("UPDATE conversations SET owner_id = ? WHERE id = ?");
           if (!ost) return core::fail(db_error(db, "prepare hand over"));
           ost->bind_optional(1, next).bind(2, s.conversation_id);
