@@ -30,7 +30,11 @@ store::User make_user(store::Store& db, const std::string& email) {
 double run(const std::string& sync, bool temp_ids, int messages, int wave) {
   const auto dir = std::filesystem::temp_directory_path() / ("parley-bench-" + sync);
   std::filesystem::remove_all(dir);
-  auto opened = store::sqlite::SqliteStore::open({(dir / "b.db").string(), sync, 1});
+  store::sqlite::SqliteOptions options;
+  options.path = (dir / "b.db").string();
+  options.synchronous = sync;
+  options.readers = 1;
+  auto opened = store::sqlite::SqliteStore::open(options);
   if (!opened) {
     std::fprintf(stderr, "open: %s\n", opened.error().c_str());
     std::exit(1);

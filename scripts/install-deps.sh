@@ -15,9 +15,11 @@ build_pkgs=(
   libspdlog-dev libfmt-dev rapidjson-dev libexpected-dev
   libpq-dev libhiredis-dev libjemalloc-dev
 )
+# postgresql: the conformance suite starts a private server of its own
+# (tests/conformance/pg_test_server.sh), never the system's service.
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev nodejs npm sqlite3 strace wrk
-  clang clang-format clang-tidy curl redis-server
+  clang clang-format clang-tidy curl redis-server postgresql
 )
 # libFuzzer and the sanitizer runtimes ship in libclang-rt-14-dev, which a
 # --no-install-recommends install of clang leaves out on Debian 12.

@@ -35,6 +35,7 @@
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
 #include "socketio/server.hpp"
+#include "store/pg/pg_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 #ifndef PARLEY_VERSION
@@ -53,10 +54,17 @@ int config_error(const std::string& message) {
   return kConfigError;
 }
 
-// Descriptors the server needs besides client connections: the database
-// files of the writer and each reader (db, WAL, shared memory), the event
-// loops, the listener, logs.
+// Descriptors the server needs besides client connections and the store's:
+// the event loops, the listener, logs.
 constexpr long long kReservedFds = 128;
+
+// The store's descriptors: SQLite, the database files of each reader (db,
+// WAL, shared memory); PostgreSQL, one socket per connection (the pool and
+// the writer).
+long long store_fds(const config::Settings& settings) {
+  if (settings.store == config::StoreKind::postgres) return settings.pg_pool_size + 1LL;
+  return settings.db_readers * 3LL;
+}
 
 // Raises the soft open-files limit to the hard one and checks that
 // MAX_CONNECTIONS fits under it (each connection is one descriptor). An
@@ -72,9 +80,9 @@ std::string fit_open_files(config::Settings& settings, std::string& warning) {
   }
   if (lim.rlim_cur == RLIM_INFINITY) return {};
   const auto limit = static_cast<long long>(lim.rlim_cur);
-  const long long needed = settings.max_connections + kReservedFds + settings.db_readers * 3;
+  const long long needed = settings.max_connections + kReservedFds + store_fds(settings);
   if (needed <= limit) return {};
-  const long long fits = limit - kReservedFds - settings.db_readers * 3;
+  const long long fits = limit - kReservedFds - store_fds(settings);
   if (settings.max_connections_set || fits < 1) {
     return fmt::format(
         "MAX_CONNECTIONS={} needs about {} open files but the limit is {} (ulimit -n); lower "
@@ -136,6 +144,58 @@ void purge_revocations(store::Store& store) {
   });
 }
 
+std::string batch_metrics(std::uint64_t commits, std::uint64_t writes, std::uint64_t largest) {
+  return fmt::format(
+      "# HELP parley_store_commits_total Write transactions committed (group commits).\n"
+      "# TYPE parley_store_commits_total counter\nparley_store_commits_total {}\n"
+      "# HELP parley_store_writes_total Writes committed in them.\n"
+      "# TYPE parley_store_writes_total counter\nparley_store_writes_total {}\n"
+      "# HELP parley_store_largest_batch Most writes committed in one transaction.\n"
+      "# TYPE parley_store_largest_batch gauge\nparley_store_largest_batch {}\n",
+      commits, writes, largest);
+}
+
+// The store DATABASE_URL names (PostgreSQL for postgres:// URLs, SQLite
+// otherwise), with its metrics registered.
+tl::expected<std::unique_ptr<store::Store>, std::string> open_store(
+    const config::Settings& settings, obs::Metrics& metrics) {
+  if (settings.store == config::StoreKind::postgres) {
+    auto opened = store::pg::PgStore::open({settings.database_url, settings.pg_pool_size});
+    if (!opened) return tl::unexpected(opened.error());
+    const store::pg::PgStore* pg = opened->get();
+    metrics.collector([pg] {
+      const auto& s = pg->stats();
+      return batch_metrics(s.batches.load(), s.writes.load(), s.largest_batch.load()) +
+             fmt::format(
+                 "# HELP parley_store_retried_batches_total Write transactions run again after "
+                 "a deadlock with another node's.\n"
+                 "# TYPE parley_store_retried_batches_total counter\n"
+                 "parley_store_retried_batches_total {}\n",
+                 s.retried_batches.load());
+    });
+    return std::unique_ptr<store::Store>(std::move(*opened));
+  }
+  auto opened = store::sqlite::SqliteStore::open(
+      {settings.sqlite_path,
+       settings.sqlite_synchronous,
+       settings.db_readers,
+       {settings.sqlite_cache_mb << 20, settings.sqlite_mmap_mb << 20},
+       settings.sqlite_checkpoint_pages});
+  if (!opened) return tl::unexpected(opened.error());
+  const store::sqlite::SqliteStore* sqlite = opened->get();
+  metrics.collector([sqlite] {
+    const auto& s = sqlite->stats();
+    return batch_metrics(s.batches.load(), s.writes.load(), s.largest_batch.load()) +
+           fmt::format(
+               "# HELP parley_store_checkpoints_total WAL checkpoints run by the background "
+               "thread.\n"
+               "# TYPE parley_store_checkpoints_total counter\nparley_store_checkpoints_total "
+               "{}\n",
+               s.checkpoints.load());
+  });
+  return std::unique_ptr<store::Store>(std::move(*opened));
+}
+
 int run() {
   const sigset_t stop_signals = block_stop_signals();
 
@@ -148,11 +208,6 @@ int run() {
     if (!secret) return config_error(secret.error());
     settings.jwt_secret = std::move(*secret);
     settings.jwt_secret_generated = true;
-  }
-  if (settings.store == config::StoreKind::postgres) {
-    return config_error(
-        "DATABASE_URL names PostgreSQL, which this build does not support yet; "
-        "use an SQLite file (DATABASE_URL=sqlite:./data/parley.db)");
   }
 
   std::optional<cluster::RedisUrl> redis_url;
@@ -171,33 +226,14 @@ int run() {
     obs::log(obs::Level::warn, "JWT_SECRET is not set: using a generated secret kept in ./data/");
   }
 
-  auto opened = store::sqlite::SqliteStore::open(
-      {settings.sqlite_path,
-       settings.sqlite_synchronous,
-       settings.db_readers,
-       {settings.sqlite_cache_mb << 20, settings.sqlite_mmap_mb << 20},
-       settings.sqlite_checkpoint_pages});
+  obs::Metrics metrics;
+  auto opened = open_store(settings, metrics);
   if (!opened) {
     obs::shutdown_logging();
     return config_error("database: " + opened.error());
   }
-  store::sqlite::SqliteStore& sqlite = **opened;
   std::unique_ptr<store::Store> db = std::move(*opened);
 
-  obs::Metrics metrics;
-  metrics.collector([&sqlite] {
-    const auto& s = sqlite.stats();
-    return fmt::format(
-        "# HELP parley_store_commits_total Write transactions committed (group commits).\n"
-        "# TYPE parley_store_commits_total counter\nparley_store_commits_total {}\n"
-        "# HELP parley_store_writes_total Writes committed in them.\n"
-        "# TYPE parley_store_writes_total counter\nparley_store_writes_total {}\n"
-        "# HELP parley_store_largest_batch Most writes committed in one transaction.\n"
-        "# TYPE parley_store_largest_batch gauge\nparley_store_largest_batch {}\n"
-        "# HELP parley_store_checkpoints_total WAL checkpoints run by the background thread.\n"
-        "# TYPE parley_store_checkpoints_total counter\nparley_store_checkpoints_total {}\n",
-        s.batches.load(), s.writes.load(), s.largest_batch.load(), s.checkpoints.load());
-  });
   auth::PasswordHasher hasher(settings.bcrypt_rounds, settings.cpu_threads);
   auth::Accounts accounts(*db, hasher, auth::Jwt(settings.jwt_secret, settings.jwt_leeway_seconds),
                           settings.jwt_expires_in, settings.auth_cache);
@@ -317,8 +353,11 @@ int run() {
   }
   io.start();
   purge_revocations(*db);
-  obs::log(obs::Level::info, "parleyd {} listening on http://{}:{} ({} I/O threads, SQLite {})",
-           PARLEY_VERSION, settings.host, server.port(), io.size(), settings.sqlite_path);
+  // Not the PostgreSQL URL: it may hold a password.
+  obs::log(obs::Level::info, "parleyd {} listening on http://{}:{} ({} I/O threads, {})",
+           PARLEY_VERSION, settings.host, server.port(), io.size(),
+           settings.store == config::StoreKind::postgres ? std::string("PostgreSQL")
+                                                         : "SQLite " + settings.sqlite_path);
 
   // Wait for a stop signal, purging expired revocations now and then.
   auto next_purge = std::chrono::steady_clock::now() + kPurgeEvery;

@@ -199,6 +199,7 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
     s.sqlite_synchronous = t;
   }
   PARLEY_TRY_ASSIGN(s.db_readers, parse_int(env, "DB_READERS", 2, 1, 64));
+  PARLEY_TRY_ASSIGN(s.pg_pool_size, parse_int(env, "PG_POOL_SIZE", 4, 1, 64));
   if (const auto* v = find(env, "REDIS_URL")) s.redis_url = trim(*v);
   if (const auto* v = find(env, "REDIS_PREFIX")) {
     const std::string t = trim(*v);

@@ -46,6 +46,12 @@ struct Settings {
   // WAL frames (pages) written since the last checkpoint that wake the
   // background checkpointer (SQLITE_CHECKPOINT_PAGES).
   std::size_t sqlite_checkpoint_pages = 4000;
+  // PostgreSQL read connections, each with its own thread (PG_POOL_SIZE);
+  // writes go through one more connection. Each is a server process on the
+  // database's side: a few per node keep reads off the I/O threads without
+  // crowding the server's max_connections when several nodes share it.
+  unsigned pg_pool_size = 4;
+
   // --- cluster
   // Empty: one node, events stay in the process (LocalBroker). Set
   // (redis://[:password@]host:port[/db]): nodes share events through Redis

@@ -280,6 +280,13 @@ TEST(LoadSettings, RedisPrefix) {
             kMaxRedisPrefixBytes);
 }
 
+TEST(LoadSettings, PgPoolSize) {
+  EXPECT_EQ(load_ok({}).pg_pool_size, 4U);
+  EXPECT_EQ(load_ok({{"PG_POOL_SIZE", "8"}}).pg_pool_size, 8U);
+  EXPECT_TRUE(contains(load_error({{"PG_POOL_SIZE", "0"}}), "PG_POOL_SIZE"));
+  EXPECT_TRUE(contains(load_error({{"PG_POOL_SIZE", "65"}}), "PG_POOL_SIZE"));
+}
+
 TEST(LoadSettings, DatabaseUrlOtherSchemesAreErrors) {
   for (const char* bad : {"mysql://x", "mongodb://localhost/chat", "redis://r", "http://x/db"}) {
     const std::string err = load_error({{"DATABASE_URL", bad}});

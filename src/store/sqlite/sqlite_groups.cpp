@@ -2,8 +2,7 @@
 // see the model in store/store.hpp). Each change runs on the writer, in its
 // batch transaction, and reads the group back in that transaction for the
 // answer and for conversation:updated, so the two always agree.
-#include <algorithm>
-
+#include "store/group_changes.hpp"
 #include "store/sqlite/conversation_queries.hpp"
 #include "store/sqlite/detail.hpp"
 
@@ -12,16 +11,6 @@ namespace parley::store::sqlite {
 using detail::db_error;
 
 namespace {
-
-core::Error refusal(core::ErrorCode code, std::string message) {
-  return core::Error::make(code, std::move(message));
-}
-
-core::Error not_a_group() {
-  core::Error e = core::Error::validation("conversation", "is not a group");
-  e.message = "Only a group conversation has a name and members to change";
-  return e;
-}
 
 // The group as `viewer` sees it after a change, and whom to tell.
 core::Result<GroupUpdate> group_update(Connection& db, const std::string& id,
@@ -60,11 +49,6 @@ core::Result<void> insert_member(Connection& db, const std::string& conversation
   st->bind(1, conversation_id).bind(2, user_id).bind(3, joined_seq).bind(4, position);
   if (st->step() != SQLITE_DONE) return core::fail(db_error(db, "add member"));
   return {};
-}
-
-bool contains(const std::vector<MemberCursors>& members, const std::string& user_id) {
-  return std::any_of(members.begin(), members.end(),
-                     [&](const MemberCursors& m) { return m.user_id == user_id; });
 }
 
 }  // namespace
@@ -123,28 +107,6 @@ struct GroupChangeState {
   std::optional<core::Error> refused;
 };
 
-// The group a change applies to, and its members.
-struct LoadedGroup {
-  ConversationRow row;
-  std::vector<MemberCursors> members;
-};
-
-// Reads the group of `s`: nullopt when the caller is no member of it (or
-// there is no such conversation), or when it is a direct conversation
-// (then `s.refused` says so).
-core::Result<std::optional<LoadedGroup>> load_group(Connection& db, GroupChangeState& s) {
-  auto row = conversation_row(db, s.conversation_id);
-  if (!row) return core::fail(std::move(row.error()));
-  auto members = member_cursors(db, s.conversation_id);
-  if (!members) return core::fail(std::move(members.error()));
-  if (!*row || !contains(*members, s.caller_id)) return std::optional<LoadedGroup>();
-  if ((*row)->type != ConversationType::group) {
-    s.refused = not_a_group();
-    return std::optional<LoadedGroup>();
-  }
-  return std::optional<LoadedGroup>(LoadedGroup{std::move(**row), std::move(*members)});
-}
-
 template <typename Done>
 auto answer(Done done) {
   return [done = std::move(done)](const core::Error* failure, auto& s) {
@@ -171,9 +133,13 @@ void SqliteStore::rename_group(std::string caller_id, std::string conversation_i
         s.out.reset();
         s.refused.reset();
         if (auto r = flush_writer_cache(); !r) return r;
-        auto group = load_group(db, s);
-        if (!group) return core::fail(std::move(group.error()));
-        if (!*group) return {};
+        auto row = conversation_row(db, s.conversation_id);
+        if (!row) return core::fail(std::move(row.error()));
+        auto members = member_cursors(db, s.conversation_id);
+        if (!members) return core::fail(std::move(members.error()));
+        if (!*row || !is_member(*members, s.caller_id)) return {};
+        s.refused = rename_refusal((*row)->type);
+        if (s.refused) return {};
         auto st = db.prepare("UPDATE conversations SET name = ? WHERE id = ?");
         if (!st) return core::fail(db_error(db, "prepare rename"));
         st->bind(1, s.name).bind(2, s.conversation_id);
@@ -203,33 +169,18 @@ void SqliteStore::add_members(MembersChange change, Callback<std::optional<Group
         s.out.reset();
         s.refused.reset();
         if (auto r = flush_writer_cache(); !r) return r;
-        auto group = load_group(db, s);
-        if (!group) return core::fail(std::move(group.error()));
-        if (!*group) return {};
-        const LoadedGroup& g = **group;
-        if (g.row.owner_id != s.caller_id) {
-          s.refused = refusal(core::ErrorCode::forbidden, "Only the group's owner can add members");
-          return {};
-        }
-        std::vector<std::string> joining;
-        for (const auto& id : s.user_ids) {
-          auto exists = user_exists(db, id);
-          if (!exists) return core::fail(std::move(exists.error()));
-          if (!*exists) {
-            s.refused = refusal(core::ErrorCode::not_found, "User not found");
-            return {};
-          }
-          if (!contains(g.members, id) &&
-              std::find(joining.begin(), joining.end(), id) == joining.end()) {
-            joining.push_back(id);
-          }
-        }
-        if (g.members.size() + joining.size() > s.max_members) {
-          core::Error e = core::Error::validation(
-              "userIds", fmt::format("a group has at most {} members", s.max_members));
-          s.refused = std::move(e);
-          return {};
-        }
+        auto row = conversation_row(db, s.conversation_id);
+        if (!row) return core::fail(std::move(row.error()));
+        auto members = member_cursors(db, s.conversation_id);
+        if (!members) return core::fail(std::move(members.error()));
+        if (!*row || !is_member(*members, s.caller_id)) return {};
+        const MembersChange request{s.caller_id, s.conversation_id, s.user_ids, s.max_members};
+        auto joins = store::joining((*row)->type, (*row)->owner_id, *members, request,
+                                    [&](const std::string& id) { return user_exists(db, id); });
+        if (!joins) return core::fail(std::move(joins.error()));
+        s.refused = std::move(joins->refused);
+        if (s.refused) return {};
+        const std::vector<std::string>& joining = joins->user_ids;
         if (!joining.empty()) {
           std::int64_t position = 0;
           {
@@ -242,12 +193,13 @@ void SqliteStore::add_members(MembersChange change, Callback<std::optional<Group
             position = st->integer(0);
           }
           for (const auto& id : joining) {
-            if (auto r = insert_member(db, s.conversation_id, id, ++position, g.row.last_seq); !r) {
+            if (auto r = insert_member(db, s.conversation_id, id, ++position, (*row)->last_seq);
+                !r) {
               return r;
             }
           }
-          if (auto cached = cache_.groups.find(s.conversation_id); cached != cache_.groups.end()) {
-            cached->second.members.reset();
+          if (auto g = cache_.groups.find(s.conversation_id); g != cache_.groups.end()) {
+            g->second.members.reset();
           }
         }
         auto u = group_update(db, s.conversation_id, s.caller_id, std::nullopt);
@@ -273,43 +225,29 @@ void SqliteStore::remove_member(MembersChange change, Callback<std::optional<Gro
         s.out.reset();
         s.refused.reset();
         if (auto r = flush_writer_cache(); !r) return r;
-        auto group = load_group(db, s);
-        if (!group) return core::fail(std::move(group.error()));
-        if (!*group) return {};
-        const LoadedGroup& g = **group;
-        const bool leaving = s.user_id == s.caller_id;
-        if (!leaving && g.row.owner_id != s.caller_id) {
-          s.refused = refusal(core::ErrorCode::forbidden,
-                              "Only the group's owner can remove another member");
-          return {};
-        }
-        if (!contains(g.members, s.user_id)) {
-          s.refused = refusal(core::ErrorCode::not_found, "Member not found");
-          return {};
-        }
+        auto row = conversation_row(db, s.conversation_id);
+        if (!row) return core::fail(std::move(row.error()));
+        auto members = member_cursors(db, s.conversation_id);
+        if (!members) return core::fail(std::move(members.error()));
+        if (!*row || !is_member(*members, s.caller_id)) return {};
+        s.refused =
+            removal_refusal((*row)->type, (*row)->owner_id, *members, s.caller_id, s.user_id);
+        if (s.refused) return {};
         auto st = db.prepare(
             "DELETE FROM conversation_members WHERE conversation_id = ? AND user_id = ?");
         if (!st) return core::fail(db_error(db, "prepare remove member"));
         st->bind(1, s.conversation_id).bind(2, s.user_id);
         if (st->step() != SQLITE_DONE) return core::fail(db_error(db, "remove member"));
         st.reset();
-        if (s.user_id == g.row.owner_id) {
-          // The owner left: the next member in join order owns the group
-          // (nobody, once the last member is gone).
-          std::optional<std::string> next;
-          for (const auto& m : g.members) {
-            if (m.user_id != s.user_id) {
-              next = m.user_id;
-              break;
-            }
-          }
+        if (s.user_id == (*row)->owner_id) {
+          const std::optional<std::string> next = next_owner(*members, s.user_id);
           auto ost = db.prepare("UPDATE conversations SET owner_id = ? WHERE id = ?");
           if (!ost) return core::fail(db_error(db, "prepare hand over"));
           ost->bind_optional(1, next).bind(2, s.conversation_id);
           if (ost->step() != SQLITE_DONE) return core::fail(db_error(db, "hand over"));
         }
-        if (auto cached = cache_.groups.find(s.conversation_id); cached != cache_.groups.end()) {
-          cached->second.members.reset();
+        if (auto g = cache_.groups.find(s.conversation_id); g != cache_.groups.end()) {
+          g->second.members.reset();
         }
         auto u = group_update(db, s.conversation_id, s.caller_id, s.user_id);
         if (!u) return core::fail(std::move(u.error()));
