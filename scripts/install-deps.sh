@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages Parley's build, tests and benchmarks need.
 # Idempotent: does nothing when everything is present; runs `apt-get update`
 # only when something is missing.
-# Usage: scripts/install-deps.sh [--test] [--fuzz] [--bench]
+# Usage: scripts/install-deps.sh [--web] [--test] [--fuzz] [--bench]
+#   --web    also what building the web client needs (Node.js and npm)
 #   --test   also what the tests, lint and the wrk benchmarks need
 #   --fuzz   also what the libFuzzer build needs (scripts/fuzz.sh)
 #   --bench  also what bench/run needs: the Node.js baseline, its report
@@ -20,20 +21,25 @@ build_pkgs=(
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev nodejs npm sqlite3 strace wrk
   clang clang-format clang-tidy curl redis-server postgresql
+  # chromium: the web client's browser tests (playwright-core drives it; no
+  # browser is downloaded).
+  chromium
 )
 # libFuzzer and the sanitizer runtimes ship in libclang-rt-14-dev, which a
 # --no-install-recommends install of clang leaves out on Debian 12.
 fuzz_pkgs=(clang libclang-rt-14-dev)
+web_pkgs=(nodejs npm)
 # gnuplot-nox: the charts need only the PNG terminals, not X11.
 bench_pkgs=(nodejs npm curl python3 gnuplot-nox)
 
 want=("${build_pkgs[@]}")
 for arg in "$@"; do
   case "$arg" in
+    --web) want+=("${web_pkgs[@]}") ;;
     --test) want+=("${test_pkgs[@]}") ;;
     --fuzz) want+=("${fuzz_pkgs[@]}") ;;
     --bench) want+=("${bench_pkgs[@]}") ;;
-    *) echo "usage: $0 [--test] [--fuzz] [--bench]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--web] [--test] [--fuzz] [--bench]" >&2; exit 2 ;;
   esac
 done
 

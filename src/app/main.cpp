@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -31,6 +32,7 @@
 #include "engineio/server.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "http/static_site.hpp"
 #include "net/io_pool.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
@@ -48,6 +50,24 @@ using namespace parley;
 
 constexpr int kConfigError = 2;
 constexpr auto kPurgeEvery = std::chrono::hours(1);
+
+// The directory of the web client to serve: WEB_ROOT when set (empty: none),
+// else the first of kWebRootBesideBinary that exists beside this executable.
+std::optional<std::filesystem::path> web_root(const config::Settings& settings) {
+  namespace fs = std::filesystem;
+  if (settings.web_root) {
+    if (settings.web_root->empty()) return std::nullopt;
+    return fs::path(*settings.web_root);
+  }
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return std::nullopt;
+  for (const auto rel : config::kWebRootBesideBinary) {
+    const fs::path dir = exe.parent_path() / rel;
+    if (fs::is_directory(dir, ec)) return dir.lexically_normal();
+  }
+  return std::nullopt;
+}
 
 int config_error(const std::string& message) {
   std::fprintf(stderr, "parleyd: %s\n", message.c_str());
@@ -290,6 +310,22 @@ int run() {
   api::Api api(aopt, accounts, directory, messenger, groups, metrics, auth_limiter);
   http::Router router;
   api.mount(router);
+  // The web client, served at "/" from memory; the API's prefixes keep
+  // their meaning (and their JSON 404s).
+  std::optional<http::StaticSite> site;
+  if (const auto root = web_root(settings)) {
+    auto client = http::StaticSite::load(*root, http::StaticSiteLimits{settings.web_max_bytes},
+                                         {"/api", "/socket.io", "/engine.io", "/metrics"});
+    if (!client) {
+      obs::shutdown_logging();
+      return config_error(client.error().detail);
+    }
+    site = std::move(*client);
+    router.set_fallback(
+        [&site](const http::Request& req, http::Reply reply) { reply(site->respond(req)); });
+    obs::log(obs::Level::info, "serving the web client from {} ({} files, {} bytes)",
+             root->string(), site->file_count(), site->total_bytes());
+  }
 
   net::IoPool io(settings.threads);
   http::ServerOptions sopt;

@@ -256,6 +256,9 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
     }
   }
   PARLEY_TRY_ASSIGN(s.trust_proxy, parse_bool(env, "TRUST_PROXY", false));
+  if (const auto* v = find(env, "WEB_ROOT")) s.web_root = trim(*v);
+  PARLEY_TRY_ASSIGN(s.web_max_bytes,
+                    parse_int(env, "WEB_MAX_BYTES", 64LL * 1024 * 1024, 1024, 1LL << 31));
   PARLEY_TRY_ASSIGN(s.jwt_leeway_seconds, parse_int(env, "JWT_LEEWAY_SECONDS", 5, 0, 3600));
 
   PARLEY_TRY_ASSIGN(s.body_limit_bytes, parse_int(env, "BODY_LIMIT_BYTES", 102400, 1, 1 << 30));

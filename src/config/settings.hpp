@@ -4,11 +4,14 @@
 // root lists the same settings; keep the two in step.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <tl/expected.hpp>
@@ -115,6 +118,15 @@ struct Settings {
   // this is set.
   bool ws_allow_any_origin = false;
 
+  // --- the web client (http::StaticSite)
+  // The built client's directory (WEB_ROOT). Unset: the `web` directory
+  // installed beside parleyd, if there is one (kWebRootBesideBinary);
+  // empty: no client is served.
+  std::optional<std::string> web_root;
+  // Bytes of the client held in memory, all files together (WEB_MAX_BYTES);
+  // a larger WEB_ROOT refuses to start.
+  std::size_t web_max_bytes = 64 * 1024 * 1024;
+
   // --- real time (Engine.IO / Socket.IO)
   std::chrono::milliseconds ping_interval{25000};
   std::chrono::milliseconds ping_timeout{20000};
@@ -132,6 +144,12 @@ struct Settings {
   // Test-only: behave as the server of the public protocol test suites.
   bool protocol_test_mode = false;
 };
+
+// Where parleyd looks for the client when WEB_ROOT is unset, relative to the
+// directory of its own executable, in order: an installed tree
+// (bin/parleyd beside share/parley/web), then a build tree (src/app/web,
+// where scripts/run.sh builds it).
+inline constexpr std::array<std::string_view, 2> kWebRootBesideBinary{"../share/parley/web", "web"};
 
 using Env = std::map<std::string, std::string>;
 

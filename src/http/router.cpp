@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 namespace parley::http {
 
@@ -77,6 +78,12 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     allowed.push_back(r.method);
     if (r.method == "GET") allowed.emplace_back("HEAD");
   }
+  if (allowed.empty() && fallback_) {
+    m.kind = Match::Kind::found;
+    m.handler = &fallback_;
+    m.label = kFallbackLabel;
+    return m;
+  }
   if (!allowed.empty()) {
     m.kind = Match::Kind::method_not_allowed;
     for (const auto& a : allowed) {
@@ -87,8 +94,13 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
   return m;
 }
 
+void Router::set_fallback(Handler handler) {
+  fallback_ = std::move(handler);
+}
+
 std::vector<std::string> Router::patterns() const {
   std::vector<std::string> out;
+  if (fallback_) out.emplace_back(kFallbackLabel);
   for (const auto& r : routes_) {
     if (std::find(out.begin(), out.end(), r.pattern) == out.end()) out.push_back(r.pattern);
   }

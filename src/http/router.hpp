@@ -3,6 +3,8 @@
 // and a trailing slash is ignored; HEAD is served by GET routes. Built at
 // start-up, then read-only (safe to match from any thread). Method "*"
 // matches every method (protocols that answer wrong methods themselves).
+// A fallback, when set, gets every request no route's path matches (the web
+// client's files; it answers its own 404s).
 #pragma once
 
 #include <cstddef>
@@ -27,6 +29,9 @@ class Router {
 
   void add(std::string method, std::string pattern, Handler handler);
   Match match(std::string_view method, std::string_view path) const;
+  // Start-up only. Matched with the label kFallbackLabel.
+  void set_fallback(Handler handler);
+  static constexpr std::string_view kFallbackLabel = "(static)";
   // Every pattern, for metrics registration.
   std::vector<std::string> patterns() const;
 
@@ -40,6 +45,7 @@ class Router {
   static bool match_segments(const Route& r, const std::vector<std::string_view>& parts,
                              std::vector<std::pair<std::string, std::string>>* params);
   std::vector<Route> routes_;
+  Handler fallback_;
 };
 
 }  // namespace parley::http

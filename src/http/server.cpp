@@ -438,7 +438,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       h += r.content_type;
       h += "\r\n";
     }
-    if (r.status != 204) h += fmt::format("Content-Length: {}\r\n", r.body.size());
+    // 304 describes the representation it stands for; it has no body, so no
+    // Content-Length of its own.
+    const bool no_body = r.status == 204 || r.status == 304;
+    if (!no_body) h += fmt::format("Content-Length: {}\r\n", r.body.size());
     h += srv_->static_headers;
     if (preflight_) {
       srv_->cors.apply_preflight(origin_, req_.header("access-control-request-headers"), h);
@@ -457,7 +460,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       h += "\r\n";
     }
     h += keep_alive_ ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
-    body_ = head_only || r.status == 204 ? std::string() : std::move(r.body);
+    body_ = head_only || no_body ? std::string() : std::move(r.body);
     const std::array<asio::const_buffer, 2> bufs{asio::buffer(head_), asio::buffer(body_)};
     stream_.expires_after(opt().request_timeout);
     asio::async_write(

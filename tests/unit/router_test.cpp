@@ -185,5 +185,18 @@ TEST(Router, PatternsAreListedOnce) {
   EXPECT_EQ(r.patterns(), (std::vector<std::string>{"/a", "/b/:id"}));
 }
 
+TEST(Router, FallbackTakesPathsNoRouteMatches) {
+  Router r = make_router();
+  r.set_fallback(named("site"));
+  const auto page = r.match("GET", "/some/page");
+  EXPECT_EQ(page.kind, Kind::found);
+  EXPECT_EQ(page.label, Router::kFallbackLabel);
+  EXPECT_EQ(call(page), "site");
+  // A path a route has keeps its meaning: wrong method is still a 405.
+  EXPECT_EQ(r.match("DELETE", "/health").kind, Kind::method_not_allowed);
+  EXPECT_EQ(call(r.match("GET", "/health")), "health");
+  EXPECT_EQ(r.patterns().front(), Router::kFallbackLabel);
+}
+
 }  // namespace
 }  // namespace parley::http

@@ -1,0 +1,110 @@
+// Helpers for the browser tests: Debian's chromium driven by playwright-core
+// (no browser is ever downloaded), pages of the web client served by a real
+// parleyd, and waits with deadlines on what the page shows.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.PARLEY_CHROMIUM || '/usr/bin/chromium';
+export const ARTIFACTS = process.env.PARLEY_BROWSER_ARTIFACTS || fs.mkdtempSync(path.join(os.tmpdir(), 'parley-browser-'));
+export const WAIT_MS = 15_000;
+
+export function webRoot() {
+  const root = process.env.PARLEY_WEB_ROOT;
+  assert.ok(root && fs.existsSync(path.join(root, 'index.html')),
+    `PARLEY_WEB_ROOT must name a built web client (scripts/build-web.sh); got ${root}`);
+  return root;
+}
+
+/**
+ * Chromium, headless, reaching nothing beyond this machine. playwright-core
+ * gives every launch a fresh temporary profile (its --user-data-dir) and
+ * removes it on close.
+ */
+export async function launch() {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  return { browser, close: () => browser.close() };
+}
+
+/**
+ * A user's own browser context and page. Collects uncaught page errors and
+ * Content-Security-Policy violations; check() fails on any.
+ */
+export async function openUser(browser, url, { viewport = { width: 1100, height: 760 } } = {}) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
+  });
+  await page.goto(url);
+  return { context, page, problems, check: () => assert.deepEqual(problems, []) };
+}
+
+/** Milliseconds from navigation start to the client's first screen (its performance mark). */
+export async function firstScreenMs(page) {
+  await page.waitForFunction(() => performance.getEntriesByName('parley:first-screen').length > 0, null, { timeout: WAIT_MS });
+  return page.evaluate(() => performance.getEntriesByName('parley:first-screen')[0].startTime);
+}
+
+export async function register(page, name, email) {
+  await page.getByRole('button', { name: 'Create an account' }).click();
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('button', { name: 'Log out' }).waitFor({ timeout: WAIT_MS });
+  await page.getByText('Connected', { exact: true }).waitFor({ timeout: WAIT_MS });
+}
+
+export function person(page, name) {
+  return page.locator(`[data-user="${name}"]`);
+}
+
+export function conversation(page, title) {
+  return page.locator(`[data-conversation="${title}"]`);
+}
+
+/** A message on screen with exactly this text. */
+export function message(page, text) {
+  return page.getByRole('log', { name: 'Messages' }).getByText(text, { exact: true });
+}
+
+/** The texts of the messages on screen, in order. */
+export function messageTexts(page) {
+  return page.locator('.messages .msg .text').allTextContents();
+}
+
+export function composer(page) {
+  return page.getByRole('textbox', { name: 'Message', exact: true });
+}
+
+export async function send(page, text) {
+  await composer(page).fill(text);
+  await composer(page).press('Enter');
+}
+
+/** Runs axe-core on the page; fails on serious or critical violations. */
+export async function checkAccessibility(page, what) {
+  const require = createRequire(import.meta.url);
+  const source = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+  // Evaluated over the DevTools protocol, so the page's CSP does not apply.
+  await page.evaluate(source);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `axe on ${what}`);
+}
+
+export function screenshot(page, name) {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  return page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+}

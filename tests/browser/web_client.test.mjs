@@ -1,0 +1,169 @@
+// The web client in a real browser (Debian's chromium, playwright-core)
+// against the real parleyd serving it: direct chat both ways with ticks,
+// typing, presence, reload, an offline page catching up, a three-member
+// group; screenshots, first-screen time and an accessibility check.
+
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startServer, uniqueEmail } from '../integration/lib/server.mjs';
+import {
+  ARTIFACTS, WAIT_MS, webRoot, launch, openUser, firstScreenMs, register, person, conversation,
+  message, messageTexts, send, composer, checkAccessibility, screenshot,
+} from './lib.mjs';
+
+const FIRST_SCREEN_BUDGET_MS = 1000;
+
+describe('web client in chromium', () => {
+  let srv;
+  let chrome;
+  const opened = [];
+  const open = async (opts) => {
+    const u = await openUser(chrome.browser, srv.url, opts);
+    opened.push(u);
+    return u;
+  };
+
+  before(async () => {
+    // Short pings, so a page cut off by setOffline notices within seconds.
+    srv = await startServer({
+      env: { WEB_ROOT: webRoot(), RATE_LIMIT_DISABLED: '1', PING_INTERVAL_MS: '1000', PING_TIMEOUT_MS: '1000' },
+    });
+    chrome = await launch();
+  });
+  after(async () => {
+    for (const u of opened) u.check();
+    if (chrome) await chrome.close();
+    if (srv) assert.equal(await srv.stop(), 0);
+  });
+
+  test('the first screen renders within budget and passes axe', async () => {
+    const { page } = await open();
+    const ms = await firstScreenMs(page);
+    await page.getByRole('button', { name: 'Log in' }).waitFor({ timeout: WAIT_MS });
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    fs.writeFileSync(path.join(ARTIFACTS, 'first-screen.json'), JSON.stringify({ firstScreenMs: ms }));
+    console.log(`first screen: ${ms.toFixed(0)} ms`);
+    assert.ok(ms < FIRST_SCREEN_BUDGET_MS, `first screen took ${ms} ms`);
+    await checkAccessibility(page, 'the log-in screen');
+    await screenshot(page, 'login');
+  });
+
+  test('two users chat both ways: ticks, typing, presence, reload, offline catch-up', async () => {
+    const tag = Date.now().toString(36);
+    const aliceName = `Alice ${tag}`;
+    const bobName = `Bob ${tag}`;
+    const alice = await open();
+    const bob = await open();
+    await register(alice.page, aliceName, uniqueEmail('alice'));
+    await register(bob.page, bobName, uniqueEmail('bob'));
+
+    // Alice finds Bob, who is online, and writes first.
+    await alice.page.getByLabel('Search people').fill(bobName);
+    await person(alice.page, bobName).locator('[data-online="true"]').waitFor({ timeout: WAIT_MS });
+    await person(alice.page, bobName).click();
+    await send(alice.page, 'hello bob');
+    const tick = alice.page.locator('.msg.mine .tick').last();
+    // Bob's page acks it without opening the conversation: delivered, unread.
+    await tick.and(alice.page.locator('[data-status="delivered"]')).waitFor({ timeout: WAIT_MS });
+    const badge = conversation(bob.page, aliceName).getByLabel('1 unread');
+    await badge.waitFor({ timeout: WAIT_MS });
+    // Bob opens it: read.
+    await conversation(bob.page, aliceName).click();
+    await message(bob.page, 'hello bob').waitFor({ timeout: WAIT_MS });
+    await tick.and(alice.page.locator('[data-status="read"]')).waitFor({ timeout: WAIT_MS });
+    await badge.waitFor({ state: 'detached', timeout: WAIT_MS });
+
+    // Typing shows while Bob types and clears when his message arrives.
+    await composer(bob.page).pressSequentially('hi al', { delay: 20 });
+    const typing = alice.page.getByText(`${bobName} is typing…`);
+    await typing.waitFor({ timeout: WAIT_MS });
+    await composer(bob.page).pressSequentially('ice');
+    await composer(bob.page).press('Enter');
+    await message(alice.page, 'hi alice').waitFor({ timeout: WAIT_MS });
+    await typing.waitFor({ state: 'detached', timeout: WAIT_MS });
+    await screenshot(alice.page, 'direct-chat');
+    await checkAccessibility(alice.page, 'a direct conversation');
+
+    // A reload keeps the session (cookie) and the conversation.
+    await alice.page.reload();
+    await conversation(alice.page, bobName).click();
+    await message(alice.page, 'hi alice').waitFor({ timeout: WAIT_MS });
+    assert.deepEqual(await messageTexts(alice.page), ['hello bob', 'hi alice']);
+
+    // Offline while Bob writes three messages: after reconnecting, each once, in order.
+    await alice.context.setOffline(true);
+    await alice.page.getByText('Reconnecting…').waitFor({ timeout: WAIT_MS });
+    // Stored (acked by the server) while Alice cannot hear of them.
+    for (const text of ['while away 1', 'while away 2', 'while away 3']) await send(bob.page, text);
+    await bob.page.locator('.msg.mine .tick[data-status="sent"], .msg.mine .tick[data-status="delivered"]')
+      .nth(2).waitFor({ timeout: WAIT_MS });
+    await alice.context.setOffline(false);
+    await alice.page.getByText('Connected', { exact: true }).waitFor({ timeout: WAIT_MS * 2 });
+    await message(alice.page, 'while away 3').waitFor({ timeout: WAIT_MS });
+    assert.deepEqual(await messageTexts(alice.page),
+      ['hello bob', 'hi alice', 'while away 1', 'while away 2', 'while away 3']);
+
+    // Bob's page closes: his dot goes offline on Alice's list.
+    await bob.context.close();
+    await alice.page.getByLabel('Search people').fill(bobName);
+    await person(alice.page, bobName).locator('[data-online="false"]').waitFor({ timeout: WAIT_MS });
+
+    // A phone-sized screen shows one pane at a time.
+    await alice.page.setViewportSize({ width: 390, height: 760 });
+    await screenshot(alice.page, 'direct-chat-phone');
+  });
+
+  test('a three-member group chats, renames, and removes a member', async () => {
+    const tag = Date.now().toString(36);
+    const names = [`Carol ${tag}`, `Dave ${tag}`, `Erin ${tag}`];
+    const [carol, dave, erin] = [await open(), await open(), await open()];
+    for (const [i, u] of [carol, dave, erin].entries()) await register(u.page, names[i], uniqueEmail('group'));
+
+    // Carol creates the group with the keyboard-reachable dialog.
+    // The people list (everyone, no search) is what the dialog offers.
+    for (const n of names.slice(1)) await person(carol.page, n).waitFor({ timeout: WAIT_MS });
+    await carol.page.getByRole('button', { name: 'New group' }).click();
+    await carol.page.getByRole('dialog').getByLabel('Group name').fill('Trio');
+    await carol.page.getByRole('dialog').getByLabel(names[1]).check();
+    await carol.page.getByRole('dialog').getByLabel(names[2]).check();
+    await carol.page.getByRole('button', { name: 'Create group' }).click();
+    await carol.page.getByRole('heading', { name: 'Trio' }).waitFor({ timeout: WAIT_MS });
+
+    for (const u of [dave, erin]) {
+      await conversation(u.page, 'Trio').click();
+      await u.page.getByRole('heading', { name: 'Trio' }).waitFor({ timeout: WAIT_MS });
+    }
+    await send(carol.page, 'hello trio');
+    for (const u of [dave, erin]) await message(u.page, 'hello trio').waitFor({ timeout: WAIT_MS });
+    // Both have it open: read by all, with the counts on hover.
+    await carol.page.locator('.msg.mine .tick[data-status="read"][title*="read by 2 of 2"]').waitFor({ timeout: WAIT_MS });
+    await send(dave.page, 'dave here');
+    for (const u of [carol, erin]) await message(u.page, 'dave here').waitFor({ timeout: WAIT_MS });
+
+    // Dave renames it; everyone sees the new name.
+    await dave.page.getByRole('button', { name: 'Group info' }).click();
+    await dave.page.getByRole('region', { name: 'Group info' }).getByLabel('Group name').fill('Trio renamed');
+    await dave.page.getByRole('button', { name: 'Rename' }).click();
+    for (const u of [carol, dave, erin]) {
+      await u.page.getByRole('heading', { name: 'Trio renamed' }).waitFor({ timeout: WAIT_MS });
+    }
+
+    // Carol (the owner) removes Erin, whose page stops showing new messages.
+    await carol.page.getByRole('button', { name: 'Group info' }).click();
+    await carol.page.getByRole('button', { name: `Remove ${names[2]}` }).click();
+    await erin.page.getByText('You are no longer a member of this group.').waitFor({ timeout: WAIT_MS });
+    await send(carol.page, 'just us two');
+    await message(dave.page, 'just us two').waitFor({ timeout: WAIT_MS });
+    await send(dave.page, 'indeed');
+    await message(carol.page, 'indeed').waitFor({ timeout: WAIT_MS });
+    // Erin's socket is still connected (a direct message would arrive), yet
+    // nothing of the group after her removal reached her page.
+    assert.equal(await message(erin.page, 'just us two').count(), 0);
+    assert.equal(await message(erin.page, 'indeed').count(), 0);
+    assert.equal(await conversation(erin.page, 'Trio renamed').count(), 0);
+    await screenshot(carol.page, 'group-chat');
+    await checkAccessibility(carol.page, 'a group conversation with its info panel');
+  });
+});
