@@ -26,29 +26,13 @@ inline User read_user(const Rows& rows, int row, int first = 0) {
   return u;
 }
 
-// A WriteOp from a state and two lambdas: apply(db, state) inside the batch
-// transaction, done(failure, state) once the batch's fate is known.
-template <typename State, typename Apply, typename Done>
-class LambdaWrite final : public PgStore::WriteOp {
- public:
-  LambdaWrite(State state, Apply apply, Done done)
-      : state_(std::move(state)), apply_(std::move(apply)), done_(std::move(done)) {}
-  core::Result<void> apply(Connection& db) override { return apply_(db, state_); }
-  void finish(const core::Error* failure) override { done_(failure, state_); }
-
- private:
-  State state_;
-  Apply apply_;
-  Done done_;
-};
-
 }  // namespace parley::store::pg::detail
 
 namespace parley::store::pg {
 
 template <typename State, typename Apply, typename Done>
 void PgStore::write(State state, Apply apply, Done done) {
-  enqueue(std::make_unique<detail::LambdaWrite<State, Apply, Done>>(
+  enqueue(std::make_unique<store::LambdaWrite<Connection, State, Apply, Done>>(
       std::move(state), std::move(apply), std::move(done)));
 }
 

@@ -41,6 +41,7 @@
 #include "core/thread_pool.hpp"
 #include "store/pg/connection.hpp"
 #include "store/store.hpp"
+#include "store/write_op.hpp"
 
 namespace parley::store::pg {
 
@@ -97,18 +98,8 @@ class PgStore final : public Store {
   };
   const Stats& stats() const { return stats_; }
 
-  // One write inside a batch transaction. apply() may run more than once
-  // (when another write of its batch fails, or the batch deadlocked with
-  // another node's, the batch is rolled back and run again, or each write
-  // alone), so it must derive everything from its inputs. finish() runs
-  // exactly once, on the completion thread, after the commit (failure ==
-  // nullptr) or after the rollback that dropped this write.
-  class WriteOp {
-   public:
-    virtual ~WriteOp() = default;
-    virtual core::Result<void> apply(Connection& db) = 0;
-    virtual void finish(const core::Error* failure) = 0;
-  };
+  // One write inside a batch transaction (store/write_op.hpp).
+  using WriteOp = store::WriteOp<Connection>;
 
   // What the writer remembers between batches so that a send is usually one
   // statement: users known to exist and direct conversations' ids and pairs

@@ -32,29 +32,13 @@ inline User read_user(const Statement& st, int first = 0) {
   return u;
 }
 
-// A WriteOp from a state and two lambdas: apply(db, state) inside the batch
-// transaction, done(failure, state) once the batch's fate is known.
-template <typename State, typename Apply, typename Done>
-class LambdaWrite final : public SqliteStore::WriteOp {
- public:
-  LambdaWrite(State state, Apply apply, Done done)
-      : state_(std::move(state)), apply_(std::move(apply)), done_(std::move(done)) {}
-  core::Result<void> apply(Connection& db) override { return apply_(db, state_); }
-  void finish(const core::Error* failure) override { done_(failure, state_); }
-
- private:
-  State state_;
-  Apply apply_;
-  Done done_;
-};
-
 }  // namespace parley::store::sqlite::detail
 
 namespace parley::store::sqlite {
 
 template <typename State, typename Apply, typename Done>
 void SqliteStore::write(State state, Apply apply, Done done) {
-  enqueue(std::make_unique<detail::LambdaWrite<State, Apply, Done>>(
+  enqueue(std::make_unique<store::LambdaWrite<Connection, State, Apply, Done>>(
       std::move(state), std::move(apply), std::move(done)));
 }
 

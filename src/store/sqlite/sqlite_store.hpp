@@ -29,6 +29,7 @@
 #include "core/thread_pool.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/store.hpp"
+#include "store/write_op.hpp"
 
 namespace parley::store::sqlite {
 
@@ -90,17 +91,8 @@ class SqliteStore final : public Store {
   };
   const Stats& stats() const { return stats_; }
 
-  // One write inside a batch transaction. apply() may run more than once
-  // (when another write of its batch fails, the batch is rolled back and each
-  // write retried alone), so it must derive everything from its inputs.
-  // finish() runs exactly once, after the commit (failure == nullptr) or
-  // after the rollback that dropped this write.
-  class WriteOp {
-   public:
-    virtual ~WriteOp() = default;
-    virtual core::Result<void> apply(Connection& db) = 0;
-    virtual void finish(const core::Error* failure) = 0;
-  };
+  // One write inside a batch transaction (store/write_op.hpp).
+  using WriteOp = store::WriteOp<Connection>;
   // A read job; called with nullptr when the store is closing.
   using ReadOp = std::function<void(Connection*)>;
 
