@@ -30,4 +30,18 @@ void CorsPolicy::apply_preflight(std::string_view origin, std::string_view reque
   head += "Access-Control-Max-Age: 600\r\n";
 }
 
+bool same_origin(std::string_view origin, std::string_view host) {
+  const auto scheme_end = origin.find("://");
+  if (host.empty() || scheme_end == std::string_view::npos) return false;
+  const std::string_view authority = origin.substr(scheme_end + 3);
+  if (authority.size() != host.size()) return false;
+  for (std::size_t i = 0; i < host.size(); ++i) {
+    const auto lower = [](char c) {
+      return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    };
+    if (lower(authority[i]) != lower(host[i])) return false;
+  }
+  return true;
+}
+
 }  // namespace parley::http

@@ -10,6 +10,11 @@
 
 namespace parley::http {
 
+// Whether `origin` ("scheme://host[:port]") names the host a request was
+// sent to (its Host header): a page the server itself served. ASCII
+// case-insensitive; an empty Host matches nothing.
+bool same_origin(std::string_view origin, std::string_view host);
+
 class CorsPolicy {
  public:
   explicit CorsPolicy(std::vector<std::string> allowed, bool any = false)

@@ -234,8 +234,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (boost::beast::websocket::is_upgrade(msg)) {
       if (auto* h = upgrade_handler(msg.target())) {
         const auto origin = msg[bhttp::field::origin];
+        // A page this server served (the web client) is always allowed.
         if (!origin.empty() && !srv_->opt.ws_any_origin && !srv_->opt.cors_origins.empty() &&
-            !srv_->cors.allowed(origin)) {
+            !srv_->cors.allowed(origin) && !same_origin(origin, msg[bhttp::field::host])) {
           return reject(403, core::ErrorCode::forbidden, "Origin not allowed");
         }
         return hand_over(*h);

@@ -147,7 +147,7 @@ function wsWithOrigin(url, origin) {
   return new WsClient(new WebSocket(wsUrl(url, '/socket.io/'), { perMessageDeflate: false, headers }));
 }
 
-test('WebSocket upgrades from an Origin outside CLIENT_URL are refused', async () => {
+test('WebSocket upgrades from an Origin outside CLIENT_URL, and not the server\'s own, are refused', async () => {
   const srv = await server({ CLIENT_URL: 'http://app.example' });
   const evil = wsWithOrigin(srv.url, 'http://evil.example');
   await evil.until(() => evil.httpStatus !== null, 5000, 'the refusal');
@@ -161,7 +161,9 @@ test('WebSocket upgrades from an Origin outside CLIENT_URL are refused', async (
   }));
   assertRawError(await raw.readResponse(), 403, 'forbidden');
   raw.destroy();
-  for (const origin of ['http://app.example', undefined]) {
+  // Listed, none (not a browser), and the server's own origin (a page it
+  // served: the web client) are allowed.
+  for (const origin of ['http://app.example', undefined, srv.url]) {
     const ok = wsWithOrigin(srv.url, origin);
     await ok.waitOpen();
     ok.close();
