@@ -35,7 +35,9 @@ export function ChatView({ chat, id }: { chat: Chat; id: string }) {
   });
 
   const onScroll = () => {
-    const el = list.current!;
+    // A scroll event can be dispatched after the view was closed (the ref cleared).
+    const el = list.current;
+    if (!el) return;
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
     prevHeight.current = el.scrollHeight;
     if (el.scrollTop < 60 && !thread.complete && !thread.loading) void chat.loadOlder(id);
