@@ -28,9 +28,10 @@ describe('web client: keyboard and phone', () => {
     chrome = await launch();
   });
   after(async () => {
-    for (const u of opened) u.check();
+    // Close and stop first, so a failed check cannot leave chromium running.
     if (chrome) await chrome.close();
     if (srv) assert.equal(await srv.stop(), 0);
+    for (const u of opened) u.check();
   });
 
   test('the keyboard alone: register, open a conversation, send, create a group', async () => {

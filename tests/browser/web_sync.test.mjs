@@ -33,9 +33,10 @@ describe('web client: history paging and sending offline', () => {
     chrome = await launch();
   });
   after(async () => {
-    for (const u of opened) u.check();
+    // Close and stop first, so a failed check cannot leave chromium running.
     if (chrome) await chrome.close();
     if (srv) assert.equal(await srv.stop(), 0);
+    for (const u of opened) u.check();
   });
 
   test('scrolling up loads older pages with before, once each and in order, to the first message', async () => {
