@@ -102,8 +102,18 @@ export async function tabTo(page, target, { backward = false, max = 40 } = {}) {
   await assertFocusVisible(target);
 }
 
-/** The element has the focus and shows it (a visible outline, :focus-visible). */
+/**
+ * The element has the focus (given within the deadline: a view may focus it
+ * in an effect after rendering) and shows it (a visible outline, :focus-visible).
+ */
 export async function assertFocusVisible(target) {
+  const handle = await target.elementHandle({ timeout: WAIT_MS });
+  await handle.evaluate((el, ms) => new Promise((resolve) => {
+    const deadline = Date.now() + ms;
+    const poll = () => (el === document.activeElement || Date.now() > deadline ? resolve() : requestAnimationFrame(poll));
+    poll();
+  }), WAIT_MS);
+  await handle.dispose();
   const seen = await target.evaluate((el) => {
     const s = getComputedStyle(el);
     return {
