@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the web client (web/) into a directory parleyd serves (WEB_ROOT):
 # installs web/'s npm packages from web/package-lock.json (npm ci, skipped
-# while the lock file is unchanged), type-checks, runs the Vite build and
-# prints the JavaScript's gzip size (the build fails over its budget).
+# while the lock file is unchanged), runs the client's unit tests (web/test,
+# node:test on the pure state logic compiled by tsc), type-checks, runs the
+# Vite build and prints the JavaScript's gzip size (the build fails over its
+# budget). ctest's web.build runs this, so the unit tests run there too.
 #   scripts/build-web.sh [OUT]   default OUT: web/dist
 # Node.js and npm are needed to build the client only; parleyd serves the
 # built files and never runs Node.
@@ -17,4 +19,5 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" >"$stamp"
 fi
+npm run --silent test -- --test-reporter=dot
 PARLEY_WEB_OUT="$out" npm run --silent build

@@ -38,8 +38,8 @@ export async function launch() {
  * A user's own browser context and page. Collects uncaught page errors and
  * Content-Security-Policy violations; check() fails on any.
  */
-export async function openUser(browser, url, { viewport = { width: 1100, height: 760 } } = {}) {
-  const context = await browser.newContext({ viewport });
+export async function openUser(browser, url, { viewport = { width: 1100, height: 760 }, ...contextOptions } = {}) {
+  const context = await browser.newContext({ viewport, ...contextOptions });
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -64,6 +64,80 @@ export async function register(page, name, email) {
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByRole('button', { name: 'Log out' }).waitFor({ timeout: WAIT_MS });
   await page.getByText('Connected', { exact: true }).waitFor({ timeout: WAIT_MS });
+}
+
+/** Logs in on the log-in screen with the password the tests use. */
+export async function login(page, email) {
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.getByRole('button', { name: 'Log out' }).waitFor({ timeout: WAIT_MS });
+  await page.getByText('Connected', { exact: true }).waitFor({ timeout: WAIT_MS });
+}
+
+/** The signed-in user of a page's context (its cookie), from GET /api/auth/me. */
+export async function whoAmI(context, url) {
+  const res = await context.request.get(`${url}/api/auth/me`);
+  assert.equal(res.status(), 200);
+  return res.json();
+}
+
+/** GET /api/messages/:id with the context's cookie; the history, oldest first. */
+export async function historyOf(context, url, id, query = {}) {
+  const qs = new URLSearchParams(query).toString();
+  const res = await context.request.get(`${url}/api/messages/${id}${qs ? `?${qs}` : ''}`);
+  assert.equal(res.status(), 200);
+  return res.json();
+}
+
+/**
+ * Presses Tab (Shift+Tab when backward) until `target` has the focus, at
+ * most `max` times; fails if it never does. The focused element must show a
+ * focus indicator: it matches :focus-visible and draws an outline.
+ */
+export async function tabTo(page, target, { backward = false, max = 40 } = {}) {
+  const focused = () => target.evaluate((el) => el === document.activeElement).catch(() => false);
+  for (let i = 0; i < max && !(await focused()); i++) await page.keyboard.press(backward ? 'Shift+Tab' : 'Tab');
+  assert.ok(await focused(), `${target} not reached with ${backward ? 'Shift+Tab' : 'Tab'} in ${max} presses`);
+  await assertFocusVisible(target);
+}
+
+/**
+ * The element has the focus (given within the deadline: a view may focus it
+ * in an effect after rendering) and shows it (a visible outline, :focus-visible).
+ */
+export async function assertFocusVisible(target) {
+  const handle = await target.elementHandle({ timeout: WAIT_MS });
+  await handle.evaluate((el, ms) => new Promise((resolve) => {
+    const deadline = Date.now() + ms;
+    const poll = () => (el === document.activeElement || Date.now() > deadline ? resolve() : requestAnimationFrame(poll));
+    poll();
+  }), WAIT_MS);
+  await handle.dispose();
+  const seen = await target.evaluate((el) => {
+    const s = getComputedStyle(el);
+    return {
+      focused: el === document.activeElement,
+      focusVisible: el.matches(':focus-visible'),
+      outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2 && s.outlineColor !== 'transparent',
+    };
+  });
+  assert.deepEqual(seen, { focused: true, focusVisible: true, outline: true }, `focus indicator on ${target}`);
+}
+
+/** The page does not scroll sideways (its content fits the viewport's width). */
+export async function assertNoHorizontalScroll(page, what) {
+  const [scrollWidth, innerWidth] = await page.evaluate(() => [document.scrollingElement.scrollWidth, window.innerWidth]);
+  assert.ok(scrollWidth <= innerWidth, `${what}: content ${scrollWidth}px wide in a ${innerWidth}px viewport`);
+}
+
+/** The element is visible and wholly inside the viewport. */
+export async function assertInViewport(page, target, what) {
+  assert.ok(await target.isVisible(), `${what} is visible`);
+  const box = await target.boundingBox();
+  const vp = page.viewportSize();
+  assert.ok(box && box.x >= 0 && box.y >= 0 && box.x + box.width <= vp.width + 0.5 && box.y + box.height <= vp.height + 0.5,
+    `${what} inside the ${vp.width}x${vp.height} viewport: ${JSON.stringify(box)}`);
 }
 
 export function person(page, name) {

@@ -33,9 +33,10 @@ describe('web client in chromium', () => {
     chrome = await launch();
   });
   after(async () => {
-    for (const u of opened) u.check();
+    // Close and stop first, so a failed check cannot leave chromium running.
     if (chrome) await chrome.close();
     if (srv) assert.equal(await srv.stop(), 0);
+    for (const u of opened) u.check();
   });
 
   test('the first screen renders within budget and passes axe', async () => {
@@ -165,5 +166,79 @@ describe('web client in chromium', () => {
     assert.equal(await conversation(erin.page, 'Trio renamed').count(), 0);
     await screenshot(carol.page, 'group-chat');
     await checkAccessibility(carol.page, 'a group conversation with its info panel');
+  });
+
+  test('a group adds a member, shows typing to the others, is read by all, and loses one who leaves', async () => {
+    const tag = Date.now().toString(36);
+    const names = [`Gina ${tag}`, `Hal ${tag}`, `Ivy ${tag}`, `Jon ${tag}`];
+    const users = [];
+    for (const n of names) {
+      const u = await open();
+      await register(u.page, n, uniqueEmail('grow'));
+      users.push(u);
+    }
+    const [gina, hal, ivy, jon] = users;
+    for (const n of names.slice(1)) await person(gina.page, n).waitFor({ timeout: WAIT_MS });
+
+    await gina.page.getByRole('button', { name: 'New group' }).click();
+    const dialog = gina.page.getByRole('dialog');
+    await dialog.getByLabel('Group name').fill('Quartet');
+    await dialog.getByLabel(names[1]).check();
+    await dialog.getByLabel(names[2]).check();
+    await gina.page.getByRole('button', { name: 'Create group' }).click();
+    await gina.page.getByRole('heading', { name: 'Quartet' }).waitFor({ timeout: WAIT_MS });
+    await send(gina.page, 'before jon joined');
+    for (const u of [hal, ivy]) {
+      await conversation(u.page, 'Quartet').click();
+      await message(u.page, 'before jon joined').waitFor({ timeout: WAIT_MS });
+    }
+
+    // Gina adds Jon: his page lists the group (conversation:updated) and reads its history.
+    await gina.page.getByRole('button', { name: 'Group info' }).click();
+    const ginaInfo = gina.page.getByRole('region', { name: 'Group info' });
+    await ginaInfo.getByLabel('Add a member').selectOption({ label: names[3] });
+    await ginaInfo.getByRole('button', { name: 'Add', exact: true }).click();
+    await ginaInfo.getByRole('button', { name: `Remove ${names[3]}` }).waitFor({ timeout: WAIT_MS });
+    await conversation(jon.page, 'Quartet').click();
+    await message(jon.page, 'before jon joined').waitFor({ timeout: WAIT_MS });
+
+    // Hal types: the three others see it, and it clears when his message arrives.
+    await composer(hal.page).pressSequentially('hal ty', { delay: 20 });
+    const typing = (u) => u.page.getByText(`${names[1]} is typing…`);
+    for (const u of [gina, ivy, jon]) await typing(u).waitFor({ timeout: WAIT_MS });
+    await composer(hal.page).pressSequentially('ping');
+    await composer(hal.page).press('Enter');
+    for (const u of [gina, ivy, jon]) {
+      await message(u.page, 'hal typing').waitFor({ timeout: WAIT_MS });
+      await typing(u).waitFor({ state: 'detached', timeout: WAIT_MS });
+    }
+
+    // Everyone has the group open: Gina's message is read by all three, with the counts.
+    await send(gina.page, 'read by all?');
+    for (const u of [hal, ivy, jon]) await message(u.page, 'read by all?').waitFor({ timeout: WAIT_MS });
+    const tick = gina.page.locator('.msg.mine', { hasText: 'read by all?' }).locator('.tick');
+    await tick.and(gina.page.locator('[data-status="read"]')).waitFor({ timeout: WAIT_MS });
+    assert.equal(await tick.getAttribute('title'), 'delivered to 3 of 3, read by 3 of 3');
+    assert.equal(await tick.getAttribute('aria-label'), 'Read: delivered to 3 of 3, read by 3 of 3');
+
+    // Ivy leaves: the group leaves her list, and the others see her gone.
+    await ivy.page.getByRole('button', { name: 'Group info' }).click();
+    await ivy.page.getByRole('button', { name: 'Leave group' }).click();
+    await conversation(ivy.page, 'Quartet').waitFor({ state: 'detached', timeout: WAIT_MS });
+    await ivy.page.getByText('Choose a conversation or a person to start chatting.').waitFor({ timeout: WAIT_MS });
+    await ginaInfo.getByRole('button', { name: `Remove ${names[2]}` }).waitFor({ state: 'detached', timeout: WAIT_MS });
+    await hal.page.getByRole('button', { name: 'Group info' }).click();
+    const halInfo = hal.page.getByRole('region', { name: 'Group info' });
+    await halInfo.getByText(names[3]).waitFor({ timeout: WAIT_MS });
+    assert.equal(await halInfo.getByText(names[2]).count(), 0);
+    // Read by all now means the two left.
+    await send(gina.page, 'three of us');
+    for (const u of [hal, jon]) await message(u.page, 'three of us').waitFor({ timeout: WAIT_MS });
+    const tick2 = gina.page.locator('.msg.mine', { hasText: 'three of us' }).locator('.tick');
+    await tick2.and(gina.page.locator('[data-status="read"]')).waitFor({ timeout: WAIT_MS });
+    assert.equal(await tick2.getAttribute('title'), 'delivered to 2 of 2, read by 2 of 2');
+    assert.equal(await conversation(ivy.page, 'Quartet').count(), 0);
+    await screenshot(gina.page, 'group-grows');
+    for (const u of users) await u.context.close();
   });
 });

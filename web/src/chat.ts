@@ -11,14 +11,10 @@
 //   the server's tempId dedupe makes the retry safe.
 import { io, type Socket } from 'socket.io-client';
 import { api } from './api';
+import { applyDelivered, applyRead, lastSeq, leavesGap, mergeMessages, Outbox, pendingMessage, type LocalMessage } from './state';
 import type { Conversation, Message, User } from './types';
 
-export interface LocalMessage extends Message {
-  pending?: boolean; // not yet acked by the server
-  failed?: string; // refused by the server (validation, rate limit)
-  readers?: string[]; // group: members seen reading it (message:read)
-  deliverees?: string[]; // group: members seen receiving it (message:delivered)
-}
+export type { LocalMessage };
 
 interface Thread {
   messages: LocalMessage[];
@@ -43,7 +39,7 @@ export class Chat {
 
   private socket: Socket;
   private listeners = new Set<() => void>();
-  private outbox = new Map<string, { body: Record<string, string>; convKey: string }>();
+  private outbox = new Outbox<{ body: Record<string, string>; convKey: string }>();
   private names = new Map<string, string>();
   private typingTimer = 0;
   private search = '';
@@ -146,20 +142,10 @@ export class Chat {
 
   private merge(id: string, incoming: Message[]) {
     const t = this.thread(id);
-    for (const m of incoming) {
-      this.names.has(m.from) || this.names.set(m.from, 'Someone');
-      const i = t.messages.findIndex(
-        (x) => x._id === m._id || (x.pending && m.tempId && x.tempId === m.tempId),
-      );
-      if (i >= 0) {
-        const old = t.messages[i];
-        t.messages[i] = { ...m, readers: old.readers, deliverees: old.deliverees };
-        if (old.tempId) this.outbox.delete(old.tempId);
-      } else {
-        t.messages.push(m);
-      }
-    }
-    t.messages.sort((a, b) => (a.pending ? 1 : 0) - (b.pending ? 1 : 0) || a.seq - b.seq);
+    for (const m of incoming) this.names.has(m.from) || this.names.set(m.from, 'Someone');
+    const { messages, confirmed } = mergeMessages(t.messages, incoming);
+    t.messages = messages;
+    for (const tempId of confirmed) this.outbox.settle(tempId);
   }
 
   // --- the conversation on screen
@@ -200,22 +186,10 @@ export class Chat {
     const conv = this.conversations.find((c) => c._id === id);
     const body: Record<string, string> = conv ? { conversationId: id, text, tempId } : { to: id, text, tempId };
     const t = this.thread(id);
-    t.messages.push({
-      _id: `temp-${tempId}`,
-      conversationId: conv ? id : '',
-      seq: Number.MAX_SAFE_INTEGER,
-      from: this.me._id,
-      to: null,
-      text,
-      createdAt: new Date().toISOString(),
-      delivered: false,
-      deliveredAt: null,
-      read: false,
-      readAt: null,
-      tempId,
-      pending: true,
-    });
-    this.outbox.set(tempId, { body, convKey: id });
+    t.messages.push(
+      pendingMessage({ from: this.me._id, conversationId: conv ? id : '', text, tempId, createdAt: new Date().toISOString() }),
+    );
+    this.outbox.add(tempId, { body, convKey: id });
     this.setTyping(id, false);
     this.changed();
     this.flush(tempId);
@@ -241,7 +215,7 @@ export class Chat {
         if (res.ok && typeof res.message === 'object') {
           this.accepted(item.convKey, res.message);
         } else {
-          this.outbox.delete(tempId);
+          this.outbox.settle(tempId);
           const m = this.thread(item.convKey).messages.find((x) => x.tempId === tempId);
           if (m) m.failed = typeof res.message === 'string' ? res.message : (res.error ?? 'Not sent');
           this.changed();
@@ -398,7 +372,7 @@ export class Chat {
     } catch {
       // The next reconnect tries again.
     }
-    for (const tempId of this.outbox.keys()) this.flush(tempId);
+    for (const tempId of this.outbox.waiting()) this.flush(tempId);
     this.markRead();
   }
 
@@ -413,7 +387,7 @@ export class Chat {
       const dup = t.messages.some((x) => x._id === m._id);
       const last = lastSeq(t.messages);
       this.merge(m.conversationId, [m]);
-      if (last > 0 && m.seq > last + 1) void this.fillGap(m.conversationId);
+      if (leavesGap(last, m.seq)) void this.fillGap(m.conversationId);
       if (dup) return this.changed();
     }
     if (known) {
@@ -431,18 +405,9 @@ export class Chat {
     const conv = this.conversations.find((c) => c._id === e.conversationId);
     const m = this.threads.get(e.conversationId)?.messages.find((x) => x._id === e.messageId);
     const targets = [m, conv?.lastMessage?._id === e.messageId ? conv.lastMessage : undefined];
-    for (const x of targets) {
-      if (!x) continue;
-      if (conv?.type === 'group' && e.userId) {
-        const l = x as LocalMessage;
-        l.deliverees = [...new Set([...(l.deliverees ?? []), e.userId])];
-        l.deliveredCount = Math.max(l.deliveredCount ?? 0, l.deliverees.length);
-        if (l.deliveredCount >= conv.participants.length - 1) x.delivered = true;
-      } else {
-        x.delivered = true;
-      }
-      x.deliveredAt = e.deliveredAt;
-    }
+    const group = conv?.type === 'group';
+    const others = (conv?.participants.length ?? 2) - 1;
+    for (const x of targets) if (x) applyDelivered(x, { userId: e.userId, deliveredAt: e.deliveredAt, group, others });
     this.changed();
   }
 
@@ -452,26 +417,7 @@ export class Chat {
     const upTo = msgs.find((x) => x._id === e.upTo)?.seq ?? conv?.lastMessage?.seq ?? 0;
     const others = (conv?.participants.length ?? 2) - 1;
     const all = conv?.lastMessage ? [...msgs, conv.lastMessage as LocalMessage] : msgs;
-    for (const m of all) {
-      if (m.from !== this.me._id || m.pending || m.seq > upTo) continue;
-      if (conv?.type === 'group') {
-        m.readers = [...new Set([...(m.readers ?? []), e.readerId])];
-        m.deliverees = [...new Set([...(m.deliverees ?? []), e.readerId])];
-        m.readCount = Math.max(m.readCount ?? 0, m.readers.length);
-        m.deliveredCount = Math.max(m.deliveredCount ?? 0, m.deliverees.length);
-        m.read = m.readCount >= others;
-        m.delivered = m.deliveredCount >= others;
-      } else {
-        m.read = m.delivered = true;
-      }
-      if (m.read) m.readAt = e.readAt;
-    }
+    applyRead(all, { me: this.me._id, readerId: e.readerId, upTo, readAt: e.readAt, group: conv?.type === 'group', others });
     this.changed();
   }
-}
-
-function lastSeq(messages: Message[]) {
-  let last = 0;
-  for (const m of messages) if (!('pending' in m && m.pending) && m.seq > last) last = m.seq;
-  return last;
 }

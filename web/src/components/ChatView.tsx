@@ -11,6 +11,7 @@ export function ChatView({ chat, id }: { chat: Chat; id: string }) {
   const peer = conv ? undefined : chat.users.find((u) => u._id === id);
   const thread = chat.thread(id);
   const list = useRef<HTMLDivElement>(null);
+  const infoButton = useRef<HTMLButtonElement>(null);
   const [showInfo, setShowInfo] = useState(false);
   const stick = useRef(true); // keep to the bottom unless the reader scrolled up
   const prevHeight = useRef(0);
@@ -34,7 +35,9 @@ export function ChatView({ chat, id }: { chat: Chat; id: string }) {
   });
 
   const onScroll = () => {
-    const el = list.current!;
+    // A scroll event can be dispatched after the view was closed (the ref cleared).
+    const el = list.current;
+    if (!el) return;
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
     prevHeight.current = el.scrollHeight;
     if (el.scrollTop < 60 && !thread.complete && !thread.loading) void chat.loadOlder(id);
@@ -49,12 +52,21 @@ export function ChatView({ chat, id }: { chat: Chat; id: string }) {
         </button>
         <h2>{title}</h2>
         {conv?.type === 'group' && (
-          <button type="button" aria-expanded={showInfo} onClick={() => setShowInfo(!showInfo)}>
+          <button type="button" ref={infoButton} aria-expanded={showInfo} onClick={() => setShowInfo(!showInfo)}>
             Group info
           </button>
         )}
       </header>
-      {showInfo && conv && <GroupPanel chat={chat} conv={conv} />}
+      {showInfo && conv && (
+        <GroupPanel
+          chat={chat}
+          conv={conv}
+          onClose={() => {
+            setShowInfo(false);
+            infoButton.current?.focus();
+          }}
+        />
+      )}
       {removed && (
         <p class="notice" role="status">
           You are no longer a member of this group.

@@ -1,10 +1,10 @@
 // A group's settings: rename (any member), add and remove members (the
-// owner), leave.
+// owner), leave. Escape closes it (the caller puts the focus back).
 import { useState } from 'preact/hooks';
 import type { Chat } from '../chat';
 import type { Conversation } from '../types';
 
-export function GroupPanel({ chat, conv }: { chat: Chat; conv: Conversation }) {
+export function GroupPanel({ chat, conv, onClose }: { chat: Chat; conv: Conversation; onClose: () => void }) {
   const [name, setName] = useState(conv.name ?? '');
   const [adding, setAdding] = useState('');
   const [error, setError] = useState('');
@@ -17,7 +17,17 @@ export function GroupPanel({ chat, conv }: { chat: Chat; conv: Conversation }) {
   };
 
   return (
-    <div class="panel" role="region" aria-label="Group info">
+    <div
+      class="panel"
+      role="region"
+      aria-label="Group info"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.preventDefault();
+          onClose();
+        }
+      }}
+    >
       <form
         onSubmit={(e) => {
           e.preventDefault();
