@@ -45,7 +45,7 @@ void Api::rename_group(const http::Request& req, http::Reply reply) {
                  [this, id = std::string(req.param("id")), name = std::move(name),
                   type_errors = std::move(type_errors)](const auth::Principal& p,
                                                         const http::Reply& rep) mutable {
-                   groups_.rename(p.user.id, std::move(id), std::move(name), std::move(type_errors),
+                   groups_.rename(p.user.id, std::move(id), name, std::move(type_errors),
                                   answer_group(rep, 200, "rename group"));
                  });
 }
