@@ -24,6 +24,12 @@ interface Thread {
 
 const PAGE = 30;
 const TYPING_SHOWN_MS = 6000;
+// A group's receipts shown at once from the events are a page's own count
+// (it knows only the readers it saw, not those counted before it loaded):
+// this long after the last receipt event, the loaded messages are read
+// again from the server, whose counts are exact.
+const RECEIPT_REFRESH_MS = 400;
+const REFRESH_PAGE = 200;
 
 export class Chat {
   readonly me: User;
@@ -43,6 +49,7 @@ export class Chat {
   private names = new Map<string, string>();
   private typingTimer = 0;
   private search = '';
+  private receiptRefresh = new Map<string, number>(); // conversation -> timer
 
   constructor(me: User) {
     this.me = me;
@@ -408,6 +415,7 @@ export class Chat {
     const group = conv?.type === 'group';
     const others = (conv?.participants.length ?? 2) - 1;
     for (const x of targets) if (x) applyDelivered(x, { userId: e.userId, deliveredAt: e.deliveredAt, group, others });
+    if (group) this.refreshReceiptsSoon(e.conversationId);
     this.changed();
   }
 
@@ -418,6 +426,44 @@ export class Chat {
     const others = (conv?.participants.length ?? 2) - 1;
     const all = conv?.lastMessage ? [...msgs, conv.lastMessage as LocalMessage] : msgs;
     applyRead(all, { me: this.me._id, readerId: e.readerId, upTo, readAt: e.readAt, group: conv?.type === 'group', others });
+    if (conv?.type === 'group') this.refreshReceiptsSoon(e.conversationId);
+    this.changed();
+  }
+
+  private refreshReceiptsSoon(id: string) {
+    if (this.receiptRefresh.has(id)) window.clearTimeout(this.receiptRefresh.get(id));
+    this.receiptRefresh.set(
+      id,
+      window.setTimeout(() => {
+        this.receiptRefresh.delete(id);
+        void this.refreshReceipts(id).catch(() => undefined);
+      }, RECEIPT_REFRESH_MS),
+    );
+  }
+
+  // The loaded messages of a group again from the server (afterSeq pages
+  // from the oldest loaded), whose delivered/read counts replace the ones
+  // the page worked out from the events it saw.
+  private async refreshReceipts(id: string) {
+    const t = this.threads.get(id);
+    const stored = t?.messages.filter((m) => !m.pending) ?? [];
+    if (!t || stored.length === 0) return;
+    const last = stored[stored.length - 1].seq;
+    let after = stored[0].seq - 1;
+    while (after < last) {
+      const page = await api.history(id, { afterSeq: after, limit: REFRESH_PAGE });
+      if (page.length === 0) break;
+      this.merge(id, page);
+      const fresh = new Set(page.map((m) => m._id));
+      for (const m of t.messages) {
+        if (fresh.has(m._id)) m.readers = m.deliverees = undefined;
+      }
+      after = page[page.length - 1].seq;
+      if (page.length < REFRESH_PAGE) break;
+    }
+    const conv = this.conversations.find((c) => c._id === id);
+    const newest = t.messages.find((m) => m._id === conv?.lastMessage?._id);
+    if (conv && newest) conv.lastMessage = newest;
     this.changed();
   }
 }
