@@ -256,6 +256,15 @@ describe('web client in chromium', () => {
     await tick2.and(gina.page.locator('[data-status="read"]')).waitFor({ timeout: WAIT_MS });
     assert.equal(await tick2.getAttribute('title'), 'delivered to 2 of 2, read by 2 of 2');
     assert.equal(await conversation(ivy.page, 'Quartet').count(), 0);
+
+    // Gina adds Ivy back while Ivy's page is still open: the group returns
+    // to her list, and what was sent while she was out fills in, once.
+    await ginaInfo.getByLabel('Add a member').selectOption({ label: names[2] });
+    await ginaInfo.getByRole('button', { name: 'Add', exact: true }).click();
+    await conversation(ivy.page, 'Quartet').click();
+    await message(ivy.page, 'three of us').waitFor({ timeout: WAIT_MS });
+    assert.equal(await message(ivy.page, 'read by all?').count(), 1);
+    assert.equal(await message(ivy.page, 'three of us').count(), 1);
     await screenshot(gina.page, 'group-grows');
     for (const u of users) await u.context.close();
   });

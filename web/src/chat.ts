@@ -50,6 +50,11 @@ export class Chat {
   private typingTimer = 0;
   private search = '';
   private receiptRefresh = new Map<string, number>(); // conversation -> timer
+  // One refresh of a conversation at a time, and another after it when
+  // events came meanwhile: two in flight could answer out of order, the
+  // older view last.
+  private refreshing = new Set<string>();
+  private refreshAgain = new Set<string>();
 
   constructor(me: User) {
     this.me = me;
@@ -287,6 +292,9 @@ export class Chat {
 
   private upsert(c: Conversation) {
     if (!c.participants.includes(this.me._id)) return this.dropConversation(c._id);
+    // Added back to a group: what was sent while out is not pending for
+    // this user (it counts from the new join), so it is read from history.
+    if (this.removedFrom.delete(c._id) && this.threads.has(c._id)) void this.fillGap(c._id).catch(() => undefined);
     const i = this.conversations.findIndex((x) => x._id === c._id);
     if (i >= 0) this.conversations[i] = c;
     else this.conversations.unshift(c);
@@ -436,7 +444,17 @@ export class Chat {
       id,
       window.setTimeout(() => {
         this.receiptRefresh.delete(id);
-        void this.refreshReceipts(id).catch(() => undefined);
+        if (this.refreshing.has(id)) {
+          this.refreshAgain.add(id);
+          return;
+        }
+        this.refreshing.add(id);
+        void this.refreshReceipts(id)
+          .catch(() => undefined)
+          .finally(() => {
+            this.refreshing.delete(id);
+            if (this.refreshAgain.delete(id)) this.refreshReceiptsSoon(id);
+          });
       }, RECEIPT_REFRESH_MS),
     );
   }
