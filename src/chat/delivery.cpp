@@ -66,6 +66,9 @@ void Delivery::flush() {
   {
     std::lock_guard lock(acks_mutex_);
     batch = cursors_.take();
+    // Empty when another thread's flush took the acks first (both saw no
+    // flush in flight): that flush's count of advances stays as it is.
+    if (batch.empty()) return;
     advances_in_flight_ = batch.size();
   }
   const core::EpochMs at = core::now_ms();

@@ -175,8 +175,11 @@ class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
     std::size_t sessions = 0;
     std::size_t pending = 0;  // not yet accepted by the layer above
   };
-  mutable std::mutex mutex;  // guards registry and per_ip
+  mutable std::mutex mutex;  // guards registry, per_ip and closing
   std::unordered_map<std::string, std::shared_ptr<SessionImpl>> registry;
+  // close_all() ran: a session made after its sweep would never be closed,
+  // and would keep the registry (and itself) alive past the server's end.
+  bool closing = false;
   std::unordered_map<std::string, IpUse> per_ip;  // entries with sessions > 0
 };
 
@@ -394,6 +397,10 @@ Server::Impl::Created Server::Impl::create(asio::io_context& ctx, Handshake hs) 
     return out;
   }
   std::lock_guard lock(mutex);
+  if (closing) {
+    out.status = 503;
+    return out;
+  }
   IpUse& use = per_ip[hs.client_ip];  // erased below if it stays unused
   if (registry.size() >= opt.max_sessions || use.sessions >= opt.max_sessions_per_ip ||
       use.pending >= opt.max_pending_sessions_per_ip) {
@@ -550,6 +557,7 @@ void Server::close_all() {
   std::vector<std::shared_ptr<SessionImpl>> all;
   {
     std::lock_guard lock(impl_->mutex);
+    impl_->closing = true;
     for (auto& [sid, s] : impl_->registry) all.push_back(s);
   }
   for (auto& s : all) {

@@ -24,6 +24,10 @@ export function ChatView({ chat, id }: { chat: Chat; id: string }) {
     const el = list.current;
     if (!el) return;
     const first = thread.messages[0]?._id;
+    // A scroll the reader made since the last render whose event is not
+    // handled yet still counts: a view taken away from the bottom is not
+    // pinned back to it by an update arriving meanwhile.
+    if (prevHeight.current && prevHeight.current - el.scrollTop - el.clientHeight >= 40) stick.current = false;
     if (prevFirst.current && first !== prevFirst.current) {
       // Older messages were prepended: keep what the reader was looking at.
       el.scrollTop += el.scrollHeight - prevHeight.current;
