@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
+import { startServer } from '../integration/lib/server.mjs';
 
 export const CHROMIUM = process.env.PARLEY_CHROMIUM || '/usr/bin/chromium';
 export const ARTIFACTS = process.env.PARLEY_BROWSER_ARTIFACTS || fs.mkdtempSync(path.join(os.tmpdir(), 'parley-browser-'));
@@ -181,4 +183,31 @@ export async function checkAccessibility(page, what) {
 export function screenshot(page, name) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   return page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+}
+
+/**
+ * The parleyd and chromium a test file shares, for the describe() that calls
+ * it: started before its tests (parleyd serving the built client, with
+ * `env` added to its settings), and after them chromium closed and parleyd
+ * stopped (its exit status checked) before each opened page is checked for
+ * errors, so a failed check cannot leave chromium running. `open(opts)`
+ * opens a page for a new user (openUser).
+ */
+export function browserSuite(env = {}) {
+  const suite = { srv: null, chrome: null, opened: [] };
+  suite.open = async (opts) => {
+    const u = await openUser(suite.chrome.browser, suite.srv.url, opts);
+    suite.opened.push(u);
+    return u;
+  };
+  before(async () => {
+    suite.srv = await startServer({ env: { WEB_ROOT: webRoot(), RATE_LIMIT_DISABLED: '1', ...env } });
+    suite.chrome = await launch();
+  });
+  after(async () => {
+    if (suite.chrome) await suite.chrome.close();
+    if (suite.srv) assert.equal(await suite.srv.stop(), 0);
+    for (const u of suite.opened) u.check();
+  });
+  return suite;
 }

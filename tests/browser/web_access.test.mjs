@@ -4,39 +4,23 @@
 // 375x740 the list and the chat fit the width, the composer is on screen,
 // list -> chat -> back works, and axe finds nothing serious.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, uniqueEmail, newUser } from '../integration/lib/server.mjs';
+import { uniqueEmail, newUser } from '../integration/lib/server.mjs';
 import {
-  WAIT_MS, webRoot, launch, openUser, register, person, conversation, message, messageTexts, composer,
+  browserSuite,
+  WAIT_MS, register, person, conversation, message, messageTexts, composer,
   checkAccessibility, screenshot, whoAmI, historyOf, tabTo, assertFocusVisible, assertNoHorizontalScroll,
   assertInViewport,
 } from './lib.mjs';
 
 describe('web client: keyboard and phone', () => {
-  let srv;
-  let chrome;
-  const opened = [];
-  const open = async (opts) => {
-    const u = await openUser(chrome.browser, srv.url, opts);
-    opened.push(u);
-    return u;
-  };
-
-  before(async () => {
-    srv = await startServer({ env: { WEB_ROOT: webRoot(), RATE_LIMIT_DISABLED: '1' } });
-    chrome = await launch();
-  });
-  after(async () => {
-    // Close and stop first, so a failed check cannot leave chromium running.
-    if (chrome) await chrome.close();
-    if (srv) assert.equal(await srv.stop(), 0);
-    for (const u of opened) u.check();
-  });
+  const suite = browserSuite();
+  const open = (opts) => suite.open(opts);
 
   test('the keyboard alone: register, open a conversation, send, create a group', async () => {
     const tag = Date.now().toString(36);
-    const kim = await newUser(srv.url, { name: `Kim ${tag}` });
+    const kim = await newUser(suite.srv.url, { name: `Kim ${tag}` });
     const name = `Keys ${tag}`;
     const { page } = await open();
     const kb = page.keyboard;
@@ -68,8 +52,8 @@ describe('web client: keyboard and phone', () => {
     await kb.press('Enter');
     await message(page, 'sent with keys').waitFor({ timeout: WAIT_MS });
     await page.locator('.msg.mine .tick[data-status="sent"]').waitFor({ timeout: WAIT_MS });
-    const me = await whoAmI(page.context(), srv.url);
-    const kimSees = await fetch(`${srv.url}/api/messages/${me._id}`, { headers: { authorization: `Bearer ${kim.token}` } });
+    const me = await whoAmI(page.context(), suite.srv.url);
+    const kimSees = await fetch(`${suite.srv.url}/api/messages/${me._id}`, { headers: { authorization: `Bearer ${kim.token}` } });
     assert.deepEqual((await kimSees.json()).map((m) => m.text), ['sent with keys']);
 
     // The group dialog: Escape closes it and gives the focus back.
@@ -123,14 +107,14 @@ describe('web client: keyboard and phone', () => {
     const tag = Date.now().toString(36);
     // A long name and an unbroken message: what pushes a narrow layout wide.
     const name = `Philippa Featherstonehaugh-Worthington ${tag}`;
-    const pat = await newUser(srv.url, { name: `Pat ${tag}` });
+    const pat = await newUser(suite.srv.url, { name: `Pat ${tag}` });
     const phone = await open({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
     const { page } = phone;
     await register(page, name, uniqueEmail('phone'));
-    const me = await whoAmI(phone.context, srv.url);
+    const me = await whoAmI(phone.context, suite.srv.url);
     const long = `https://example.com/${'a-very-long-path-segment-'.repeat(8)}`;
     for (const text of ['hi from pat', long]) {
-      const res = await fetch(`${srv.url}/api/messages/send`, {
+      const res = await fetch(`${suite.srv.url}/api/messages/send`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${pat.token}` },
         body: JSON.stringify({ to: me._id, text }),
@@ -163,7 +147,7 @@ describe('web client: keyboard and phone', () => {
     await assertNoHorizontalScroll(page, 'the chat after sending');
     await checkAccessibility(page, 'a conversation on a phone');
     await screenshot(page, 'phone-chat');
-    const patSees = await historyOf(phone.context, srv.url, pat.user._id);
+    const patSees = await historyOf(phone.context, suite.srv.url, pat.user._id);
     assert.deepEqual(patSees.map((m) => m.text), ['hi from pat', long, 'typed on a phone']);
 
     // Back: the list again, read now, and the chat gone.

@@ -3,13 +3,14 @@
 // typing, presence, reload, an offline page catching up, a three-member
 // group; screenshots, first-screen time and an accessibility check.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, uniqueEmail } from '../integration/lib/server.mjs';
+import { uniqueEmail } from '../integration/lib/server.mjs';
 import {
-  ARTIFACTS, WAIT_MS, webRoot, launch, openUser, firstScreenMs, register, person, conversation,
+  browserSuite,
+  ARTIFACTS, WAIT_MS, firstScreenMs, register, person, conversation,
   message, messageTexts, send, composer, checkAccessibility, screenshot,
 } from './lib.mjs';
 
@@ -18,28 +19,9 @@ import {
 // shared cores is a benchmark's figure, not a test's verdict.
 
 describe('web client in chromium', () => {
-  let srv;
-  let chrome;
-  const opened = [];
-  const open = async (opts) => {
-    const u = await openUser(chrome.browser, srv.url, opts);
-    opened.push(u);
-    return u;
-  };
-
-  before(async () => {
-    // Short pings, so a page cut off by setOffline notices within seconds.
-    srv = await startServer({
-      env: { WEB_ROOT: webRoot(), RATE_LIMIT_DISABLED: '1', PING_INTERVAL_MS: '1000', PING_TIMEOUT_MS: '1000' },
-    });
-    chrome = await launch();
-  });
-  after(async () => {
-    // Close and stop first, so a failed check cannot leave chromium running.
-    if (chrome) await chrome.close();
-    if (srv) assert.equal(await srv.stop(), 0);
-    for (const u of opened) u.check();
-  });
+  // Short pings, so a page cut off by setOffline notices within seconds.
+  const suite = browserSuite({ PING_INTERVAL_MS: '1000', PING_TIMEOUT_MS: '1000' });
+  const open = (opts) => suite.open(opts);
 
   test('the first screen renders (its time recorded) and passes axe', async () => {
     const { page } = await open();

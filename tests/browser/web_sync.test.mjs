@@ -4,11 +4,12 @@
 // message sent while the page is offline shows as pending and is sent once,
 // by its tempId, when the page is back, then shows delivered.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, uniqueEmail, newUser } from '../integration/lib/server.mjs';
+import { uniqueEmail, newUser } from '../integration/lib/server.mjs';
 import {
-  WAIT_MS, webRoot, launch, openUser, register, login, person, conversation, message, messageTexts, send,
+  browserSuite,
+  WAIT_MS, register, login, person, conversation, message, messageTexts, send,
   whoAmI, historyOf, screenshot,
 } from './lib.mjs';
 
@@ -16,37 +17,18 @@ const SEEDED = 120;
 const PAGE = 30; // the client's page size (web/src/chat.ts)
 
 describe('web client: history paging and sending offline', () => {
-  let srv;
-  let chrome;
-  const opened = [];
-  const open = async (opts) => {
-    const u = await openUser(chrome.browser, srv.url, opts);
-    opened.push(u);
-    return u;
-  };
-
-  before(async () => {
-    // Short pings, so a page cut off by setOffline notices within seconds.
-    srv = await startServer({
-      env: { WEB_ROOT: webRoot(), RATE_LIMIT_DISABLED: '1', PING_INTERVAL_MS: '1000', PING_TIMEOUT_MS: '1000' },
-    });
-    chrome = await launch();
-  });
-  after(async () => {
-    // Close and stop first, so a failed check cannot leave chromium running.
-    if (chrome) await chrome.close();
-    if (srv) assert.equal(await srv.stop(), 0);
-    for (const u of opened) u.check();
-  });
+  // Short pings, so a page cut off by setOffline notices within seconds.
+  const suite = browserSuite({ PING_INTERVAL_MS: '1000', PING_TIMEOUT_MS: '1000' });
+  const open = (opts) => suite.open(opts);
 
   test('scrolling up loads older pages with before, once each and in order, to the first message', async () => {
     const tag = Date.now().toString(36);
-    const quinn = await newUser(srv.url, { name: `Quinn ${tag}` });
-    const ray = await newUser(srv.url, { name: `Ray ${tag}` });
+    const quinn = await newUser(suite.srv.url, { name: `Quinn ${tag}` });
+    const ray = await newUser(suite.srv.url, { name: `Ray ${tag}` });
     const text = (i) => `paged ${String(i).padStart(3, '0')}`;
     // Seeded over the REST API, one after another so seq follows the text.
     for (let i = 1; i <= SEEDED; i++) {
-      const res = await fetch(`${srv.url}/api/messages/send`, {
+      const res = await fetch(`${suite.srv.url}/api/messages/send`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${quinn.token}` },
         body: JSON.stringify({ to: ray.user._id, text: text(i) }),
@@ -102,7 +84,7 @@ describe('web client: history paging and sending offline', () => {
     const tessName = `Tess ${tag}`;
     await register(sam.page, `Sam ${tag}`, uniqueEmail('sam'));
     await register(tess.page, tessName, uniqueEmail('tess'));
-    const samId = (await whoAmI(sam.context, srv.url))._id;
+    const samId = (await whoAmI(sam.context, suite.srv.url))._id;
 
     await sam.page.getByLabel('Search people').fill(tessName);
     await person(sam.page, tessName).click();
@@ -118,7 +100,7 @@ describe('web client: history paging and sending offline', () => {
     await send(sam.page, 'sent while offline');
     await tick('sent while offline').and(sam.page.locator('[data-status="pending"]')).waitFor({ timeout: WAIT_MS });
     await tick('sent as the link drops').and(sam.page.locator('[data-status="pending"]')).waitFor({ timeout: WAIT_MS });
-    const heldByServer = await historyOf(tess.context, srv.url, samId);
+    const heldByServer = await historyOf(tess.context, suite.srv.url, samId);
     assert.deepEqual(heldByServer.map((m) => m.text), ['before going offline']);
     await screenshot(sam.page, 'offline-pending');
 
@@ -128,7 +110,7 @@ describe('web client: history paging and sending offline', () => {
     for (const text of ['sent as the link drops', 'sent while offline']) {
       await tick(text).and(sam.page.locator('[data-status="delivered"]')).waitFor({ timeout: WAIT_MS });
     }
-    const stored = await historyOf(tess.context, srv.url, samId);
+    const stored = await historyOf(tess.context, suite.srv.url, samId);
     assert.deepEqual(stored.map((m) => m.text), ['before going offline', 'sent as the link drops', 'sent while offline']);
     assert.deepEqual(stored.map((m) => m.seq), [1, 2, 3]);
     for (const m of stored) assert.match(m.tempId ?? '', /^t/, 'sent with a tempId');
