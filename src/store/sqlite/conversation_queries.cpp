@@ -65,6 +65,13 @@ core::Result<void> fill_receipts(Connection& db, const std::string& conversation
   auto row = conversation_row(db, conversation_id);
   if (!row) return core::fail(std::move(row.error()));
   if (!*row) return {};
+  return fill_receipts(db, **row, messages);
+}
+
+core::Result<void> fill_receipts(Connection& db, const ConversationRow& row,
+                                 std::vector<Message>& messages) {
+  if (messages.empty()) return {};
+  const std::string& conversation_id = row.id;
   auto cursors = member_cursors(db, conversation_id);
   if (!cursors) return core::fail(std::move(cursors.error()));
   const MarkReader marks = [&db, &conversation_id](
@@ -86,7 +93,7 @@ core::Result<void> fill_receipts(Connection& db, const std::string& conversation
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return core::fail(db_error(db, "receipts"));
     return out;
   };
-  return derive_receipts((*row)->type, *cursors, messages, marks);
+  return derive_receipts(row.type, *cursors, messages, marks);
 }
 
 core::Result<std::int64_t> unread_count(Connection& db, const std::string& conversation_id,
@@ -150,7 +157,7 @@ core::Result<ConversationSummary> summarize(Connection& db, const ConversationRo
   }
   if (c.last_message) {
     std::vector<Message> one{std::move(*c.last_message)};
-    if (auto r = fill_receipts(db, row.id, one); !r) return core::fail(std::move(r.error()));
+    if (auto r = fill_receipts(db, row, one); !r) return core::fail(std::move(r.error()));
     c.last_message = std::move(one.front());
   }
   return c;

@@ -41,6 +41,9 @@ core::Result<std::vector<MemberCursors>> member_cursors(Connection& db,
 // Derives the receipts (store/receipts.hpp) of messages of one conversation.
 core::Result<void> fill_receipts(Connection& db, const std::string& conversation_id,
                                  std::vector<Message>& messages);
+// The same for a conversation whose row is read already.
+core::Result<void> fill_receipts(Connection& db, const ConversationRow& row,
+                                 std::vector<Message>& messages);
 
 // The other members' messages above `read_seq`.
 core::Result<std::int64_t> unread_count(Connection& db, const std::string& conversation_id,

@@ -107,6 +107,24 @@ struct GroupChangeState {
   std::optional<core::Error> refused;
 };
 
+// A group change's conversation and members, read once the batch's
+// conversation rows are written.
+struct LoadedGroup {
+  ConversationRow row;
+  std::vector<MemberCursors> members;
+};
+
+// The conversation of `s` and its members; nullopt when there is none or
+// the caller is no member of it (not found, whatever the change).
+core::Result<std::optional<LoadedGroup>> load_group(Connection& db, const GroupChangeState& s) {
+  auto row = conversation_row(db, s.conversation_id);
+  if (!row) return core::fail(std::move(row.error()));
+  auto members = member_cursors(db, s.conversation_id);
+  if (!members) return core::fail(std::move(members.error()));
+  if (!*row || !is_member(*members, s.caller_id)) return std::optional<LoadedGroup>();
+  return std::optional<LoadedGroup>(LoadedGroup{std::move(**row), std::move(*members)});
+}
+
 template <typename Done>
 auto answer(Done done) {
   return [done = std::move(done)](const core::Error* failure, auto& s) {
@@ -133,12 +151,11 @@ void SqliteStore::rename_group(std::string caller_id, std::string conversation_i
         s.out.reset();
         s.refused.reset();
         if (auto r = flush_writer_cache(); !r) return r;
-        auto row = conversation_row(db, s.conversation_id);
-        if (!row) return core::fail(std::move(row.error()));
-        auto members = member_cursors(db, s.conversation_id);
-        if (!members) return core::fail(std::move(members.error()));
-        if (!*row || !is_member(*members, s.caller_id)) return {};
-        s.refused = rename_refusal((*row)->type);
+        auto group = load_group(db, s);
+        if (!group) return core::fail(std::move(group.error()));
+        if (!*group) return {};
+        const ConversationRow* row = &(*group)->row;
+        s.refused = rename_refusal(row->type);
         if (s.refused) return {};
         auto st = db.prepare("UPDATE conversations SET name = ? WHERE id = ?");
         if (!st) return core::fail(db_error(db, "prepare rename"));
@@ -169,13 +186,13 @@ void SqliteStore::add_members(MembersChange change, Callback<std::optional<Group
         s.out.reset();
         s.refused.reset();
         if (auto r = flush_writer_cache(); !r) return r;
-        auto row = conversation_row(db, s.conversation_id);
-        if (!row) return core::fail(std::move(row.error()));
-        auto members = member_cursors(db, s.conversation_id);
-        if (!members) return core::fail(std::move(members.error()));
-        if (!*row || !is_member(*members, s.caller_id)) return {};
+        auto group = load_group(db, s);
+        if (!group) return core::fail(std::move(group.error()));
+        if (!*group) return {};
+        const ConversationRow* row = &(*group)->row;
+        const std::vector<MemberCursors>* members = &(*group)->members;
         const MembersChange request{s.caller_id, s.conversation_id, s.user_ids, s.max_members};
-        auto joins = store::joining((*row)->type, (*row)->owner_id, *members, request,
+        auto joins = store::joining(row->type, row->owner_id, *members, request,
                                     [&](const std::string& id) { return user_exists(db, id); });
         if (!joins) return core::fail(std::move(joins.error()));
         s.refused = std::move(joins->refused);
@@ -193,8 +210,7 @@ void SqliteStore::add_members(MembersChange change, Callback<std::optional<Group
             position = st->integer(0);
           }
           for (const auto& id : joining) {
-            if (auto r = insert_member(db, s.conversation_id, id, ++position, (*row)->last_seq);
-                !r) {
+            if (auto r = insert_member(db, s.conversation_id, id, ++position, row->last_seq); !r) {
               return r;
             }
           }
@@ -225,13 +241,12 @@ void SqliteStore::remove_member(MembersChange change, Callback<std::optional<Gro
         s.out.reset();
         s.refused.reset();
         if (auto r = flush_writer_cache(); !r) return r;
-        auto row = conversation_row(db, s.conversation_id);
-        if (!row) return core::fail(std::move(row.error()));
-        auto members = member_cursors(db, s.conversation_id);
-        if (!members) return core::fail(std::move(members.error()));
-        if (!*row || !is_member(*members, s.caller_id)) return {};
-        s.refused =
-            removal_refusal((*row)->type, (*row)->owner_id, *members, s.caller_id, s.user_id);
+        auto group = load_group(db, s);
+        if (!group) return core::fail(std::move(group.error()));
+        if (!*group) return {};
+        const ConversationRow* row = &(*group)->row;
+        const std::vector<MemberCursors>* members = &(*group)->members;
+        s.refused = removal_refusal(row->type, row->owner_id, *members, s.caller_id, s.user_id);
         if (s.refused) return {};
         auto st = db.prepare(
             "DELETE FROM conversation_members WHERE conversation_id = ? AND user_id = ?");
@@ -239,7 +254,7 @@ void SqliteStore::remove_member(MembersChange change, Callback<std::optional<Gro
         st->bind(1, s.conversation_id).bind(2, s.user_id);
         if (st->step() != SQLITE_DONE) return core::fail(db_error(db, "remove member"));
         st.reset();
-        if (s.user_id == (*row)->owner_id) {
+        if (s.user_id == row->owner_id) {
           const std::optional<std::string> next = next_owner(*members, s.user_id);
           auto ost = db.prepare("UPDATE conversations SET owner_id = ? WHERE id = ?");
           if (!ost) return core::fail(db_error(db, "prepare hand over"));
