@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 #include <vector>
@@ -15,20 +16,21 @@
 namespace parley::api {
 
 struct ChatSockets::SocketState {
-  // Holds one of the user's MAX_SOCKETS_PER_USER slots from authorization
-  // until the socket is gone, whichever way it goes. (MAX_CONNECTIONS_PER_IP
-  // is enforced by Engine.IO from the handshake on.)
-  struct Slots {
-    core::KeyedCounter* per_user = nullptr;
+  // Holds one of the user's MAX_SOCKETS_PER_USER slots in the deployment
+  // from authorization until the socket is gone, whichever way it goes.
+  // (MAX_CONNECTIONS_PER_IP is enforced by Engine.IO from the handshake on.)
+  struct Slot {
+    cluster::PresenceRegistry* registry = nullptr;  // set while the slot is held
     std::string user;
-    Slots() = default;
-    Slots(const Slots&) = delete;
-    Slots& operator=(const Slots&) = delete;
-    ~Slots() {
-      if (per_user) per_user->decrement(user);
+    Slot() = default;
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+    ~Slot() {
+      if (registry) registry->disconnect(user, [](bool) {});
     }
   };
-  Slots slots;
+  Slot slot;
+  bool came_online = false;  // this socket was the user's first in the deployment
   store::User user;
   auth::Claims claims;
   std::string token;  // re-checked every revalidate_every
@@ -134,7 +136,7 @@ std::string ack_error(const core::Error& e) {
 
 ChatSockets::ChatSockets(ChatSocketOptions options, auth::Accounts& accounts,
                          chat::Messenger& messenger, chat::Delivery& delivery,
-                         chat::Directory& directory, chat::Presence& presence,
+                         chat::Directory& directory, cluster::PresenceRegistry& presence,
                          core::RateLimiter& typing_limiter, cluster::Broker& broker)
     : options_(std::move(options)),
       accounts_(accounts),
@@ -144,6 +146,12 @@ ChatSockets::ChatSockets(ChatSocketOptions options, auth::Accounts& accounts,
       presence_(presence),
       typing_limiter_(typing_limiter),
       broker_(broker) {
+  // Changes no socket of this node caused: a node that died, this node's
+  // sockets counted again after Redis was out of reach.
+  presence_.on_changes([this](const cluster::PresenceRegistry::Changes& c) {
+    for (const auto& uid : c.came_online) announce_online(uid);
+    for (const auto& uid : c.went_offline) announce_offline(uid, std::string());
+  });
   // See broadcast_presence(); from this node or another.
   broker_.subscribe(kPresenceChannel, [this](const std::string& payload) {
     if (!sio_) return;
@@ -207,21 +215,26 @@ void ChatSockets::authorize(const std::shared_ptr<socketio::Socket>& socket,
   accounts_.authenticate(token, [this, socket, token, decide = std::move(decide)](
                                     core::Result<auth::Principal> p) mutable {
     if (!p) return decide("unauthorized");
-    auto st = std::make_shared<SocketState>();
-    // Reserve the slots now, atomically, so simultaneous connects
-    // cannot all pass the check.
-    if (!per_user_.try_increment(p->user.id, options_.max_sockets_per_user)) {
-      return decide("too many connections");
-    }
-    st->slots.per_user = &per_user_;
-    st->slots.user = p->user.id;
-    st->user = std::move(p->user);
-    st->claims = std::move(p->claims);
-    st->token = token;
-    socket->post([socket, st, decide = std::move(decide)] {
-      socket->data = st;
-      decide({});
-    });
+    const std::string uid = p->user.id;
+    auto principal = std::make_shared<auth::Principal>(std::move(*p));
+    // Counted at once, atomically across the deployment, so simultaneous
+    // connects cannot all pass the check.
+    presence_.connect(uid, options_.max_sockets_per_user,
+                      [this, socket, token, principal,
+                       decide = std::move(decide)](cluster::PresenceRegistry::Admission a) mutable {
+                        if (!a.admitted) return decide("too many connections");
+                        auto st = std::make_shared<SocketState>();
+                        st->slot.registry = &presence_;
+                        st->slot.user = principal->user.id;
+                        st->came_online = a.came_online;
+                        st->user = std::move(principal->user);
+                        st->claims = std::move(principal->claims);
+                        st->token = token;
+                        socket->post([socket, st, decide = std::move(decide)] {
+                          socket->data = st;
+                          decide({});
+                        });
+                      });
   });
 }
 
@@ -230,7 +243,7 @@ void ChatSockets::on_connect(const std::shared_ptr<socketio::Socket>& socket) {
   const std::string uid = st->user.id;
   socket->join("user:" + uid);
   socket->join("token:" + st->claims.jti);
-  const bool came_online = presence_.connect(uid);
+  const bool came_online = st->came_online;
   // The token's expiry ends the socket too.
   const auto left =
       std::chrono::seconds(st->claims.exp) -
@@ -243,31 +256,48 @@ void ChatSockets::on_connect(const std::shared_ptr<socketio::Socket>& socket) {
   revalidate_later(socket);
   if (!options_.presence_contacts_only) {
     if (came_online) broadcast_presence(user_online_json(uid), socket->id(), nullptr);
-    socket->join("presence");
-    socket->emit(users_online_json(presence_.online_users()));
-    return replay(socket);
+    // users:online is the socket's first event, then the presence changes
+    // after it; a registry that answers at once does so on this thread.
+    const auto here = std::this_thread::get_id();
+    presence_.online_users([this, socket, here](std::vector<std::string> online) {
+      auto first = [this, socket, online = std::move(online)] {
+        if (!socket->connected()) return;
+        socket->emit(users_online_json(online));
+        socket->join("presence");
+        replay(socket);
+      };
+      if (std::this_thread::get_id() == here) return first();
+      socket->post(std::move(first));
+    });
+    return;
   }
   // PRESENCE_SCOPE=contacts: users:online stays the socket's first event,
   // so the replay waits for the contacts.
-  directory_.contacts(uid,
-                      [this, socket, uid, came_online](core::Result<std::vector<std::string>> r) {
-                        if (!r) obs::log(obs::Level::warn, "contacts: {}", r.error().detail);
-                        auto contacts = std::make_shared<const std::vector<std::string>>(
-                            r ? std::move(*r) : std::vector<std::string>{});
-                        socket->post([this, socket, uid, came_online, contacts] {
-                          if (!socket->connected()) return;
-                          std::vector<std::string> online{uid};  // the user too, as in the contract
-                          for (const auto& c : *contacts) {
-                            if (presence_.online(c)) online.push_back(c);
-                          }
-                          socket->emit(users_online_json(online));
-                          // Not if the user left again meanwhile (their offline event may be out).
-                          if (came_online && presence_.online(uid)) {
-                            broadcast_presence(user_online_json(uid), socket->id(), contacts.get());
-                          }
-                          replay(socket);
-                        });
-                      });
+  directory_.contacts(
+      uid, [this, socket, uid, came_online](core::Result<std::vector<std::string>> r) {
+        if (!r) obs::log(obs::Level::warn, "contacts: {}", r.error().detail);
+        auto contacts = std::make_shared<const std::vector<std::string>>(
+            r ? std::move(*r) : std::vector<std::string>{});
+        // The user first, then each contact.
+        std::vector<std::string> asked{uid};
+        asked.insert(asked.end(), contacts->begin(), contacts->end());
+        presence_.online(
+            std::move(asked), [this, socket, uid, came_online, contacts](std::vector<bool> flags) {
+              socket->post([this, socket, uid, came_online, contacts, flags = std::move(flags)] {
+                if (!socket->connected()) return;
+                std::vector<std::string> online{uid};  // the user too, as in the contract
+                for (std::size_t i = 0; i < contacts->size(); ++i) {
+                  if (i + 1 < flags.size() && flags[i + 1]) online.push_back((*contacts)[i]);
+                }
+                socket->emit(users_online_json(online));
+                // Not if the user left again meanwhile (their offline event may be out).
+                if (came_online && !flags.empty() && flags[0]) {
+                  broadcast_presence(user_online_json(uid), socket->id(), contacts.get());
+                }
+                replay(socket);
+              });
+            });
+      });
 }
 
 void ChatSockets::replay(const std::shared_ptr<socketio::Socket>& socket) {
@@ -423,30 +453,50 @@ void ChatSockets::broadcast_presence(const std::string& array_json,
 
 void ChatSockets::on_disconnect(const std::shared_ptr<socketio::Socket>& socket, std::string_view) {
   SocketState* st = state(socket);
-  if (!st) return;
-  const std::string uid = st->user.id;
-  if (!presence_.disconnect(uid)) return;
+  if (!st || !st->slot.registry) return;
+  st->slot.registry = nullptr;  // released here, not again when the state goes
+  presence_.disconnect(st->user.id, [this, uid = st->user.id, sid = socket->id()](bool last) {
+    if (last) announce_offline(uid, sid);
+  });
+}
+
+void ChatSockets::announce_online(const std::string& uid) {
+  if (!options_.presence_contacts_only) {
+    return broadcast_presence(user_online_json(uid), std::string(), nullptr);
+  }
+  directory_.contacts(uid, [this, uid](core::Result<std::vector<std::string>> contacts) {
+    if (!contacts) return obs::log(obs::Level::warn, "contacts: {}", contacts.error().detail);
+    broadcast_presence(user_online_json(uid), std::string(), &*contacts);
+  });
+}
+
+void ChatSockets::announce_offline(const std::string& uid, const std::string& except_socket) {
   const core::EpochMs now = core::now_ms();
   // Stored first, then told: an observer that reloads the user on
   // user:offline reads this lastSeen. If the user came back meanwhile, the
   // offline event is stale and not sent.
-  delivery_.went_offline(uid, now, [this, uid, now, sid = socket->id()](core::Result<void> r) {
+  delivery_.went_offline(uid, now, [this, uid, now, except_socket](core::Result<void> r) {
     if (!r) obs::log(obs::Level::warn, "last seen: {}", r.error().detail);
-    if (presence_.online(uid)) return;
-    std::string event = event_json("user:offline", [&](JsonWriter& w) {
-      w.StartObject();
-      w.Key("userId");
-      write_string(w, uid);
-      w.Key("lastSeen");
-      write_string(w, core::to_iso8601(now));
-      w.EndObject();
-    });
-    if (!options_.presence_contacts_only) return broadcast_presence(event, sid, nullptr);
-    directory_.contacts(uid, [this, uid, sid, event = std::move(event)](
-                                 core::Result<std::vector<std::string>> contacts) {
-      if (!contacts) return obs::log(obs::Level::warn, "contacts: {}", contacts.error().detail);
-      if (presence_.online(uid)) return;
-      broadcast_presence(event, sid, &*contacts);
+    presence_.online({uid}, [this, uid, now, except_socket](std::vector<bool> back) {
+      if (back.empty() || back[0]) return;
+      std::string event = event_json("user:offline", [&](JsonWriter& w) {
+        w.StartObject();
+        w.Key("userId");
+        write_string(w, uid);
+        w.Key("lastSeen");
+        write_string(w, core::to_iso8601(now));
+        w.EndObject();
+      });
+      if (!options_.presence_contacts_only) {
+        return broadcast_presence(event, except_socket, nullptr);
+      }
+      directory_.contacts(uid, [this, uid, except_socket, event = std::move(event)](
+                                   core::Result<std::vector<std::string>> contacts) {
+        if (!contacts) {
+          return obs::log(obs::Level::warn, "contacts: {}", contacts.error().detail);
+        }
+        broadcast_presence(event, except_socket, &*contacts);
+      });
     });
   });
 }

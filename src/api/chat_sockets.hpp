@@ -19,8 +19,10 @@
 //   backlog never overflows the socket's bounded queue; chat::DeviceFeed
 //   holds live messages behind the replay and keeps each conversation in
 //   seq order on each device.
-// - Presence fan-out: an online/offline change takes one shard lock in
-//   chat::Presence on the I/O thread that caused it, then one publish on the
+// - Presence: cluster::PresenceRegistry counts each user's sockets (in the
+//   whole deployment with REDIS_URL) and enforces MAX_SOCKETS_PER_USER; a
+//   socket takes its slot when authorized and gives it back when it goes.
+//   An online/offline change it reports becomes one publish on the
 //   cluster::Broker's "presence" channel. The broker's thread (never an I/O
 //   thread) does the broadcast, posting the once-encoded event to each
 //   socket's own thread (socketio::Server::for_each_in_room). So the cost
@@ -40,9 +42,8 @@
 #include "chat/device_feed.hpp"
 #include "chat/directory.hpp"
 #include "chat/messenger.hpp"
-#include "chat/presence.hpp"
 #include "cluster/broker.hpp"
-#include "core/keyed_counter.hpp"
+#include "cluster/presence_registry.hpp"
 #include "core/rate_limiter.hpp"
 #include "socketio/server.hpp"
 
@@ -67,8 +68,9 @@ struct ChatSocketOptions {
 class ChatSockets final : public socketio::Application, public chat::DeliverySink {
  public:
   ChatSockets(ChatSocketOptions options, auth::Accounts& accounts, chat::Messenger& messenger,
-              chat::Delivery& delivery, chat::Directory& directory, chat::Presence& presence,
-              core::RateLimiter& typing_limiter, cluster::Broker& broker);
+              chat::Delivery& delivery, chat::Directory& directory,
+              cluster::PresenceRegistry& presence, core::RateLimiter& typing_limiter,
+              cluster::Broker& broker);
   ~ChatSockets() override;
 
   // Start-up: the socket server this application runs in.
@@ -109,6 +111,11 @@ class ChatSockets final : public socketio::Application, public chat::DeliverySin
   // To every connected user (`audience` null) or to the users listed.
   void broadcast_presence(const std::string& array_json, const std::string& except_socket,
                           const std::vector<std::string>* audience);
+  // user:online (to everyone, or the user's contacts).
+  void announce_online(const std::string& uid);
+  // Stores the user's lastSeen, then tells of user:offline unless they are
+  // back meanwhile.
+  void announce_offline(const std::string& uid, const std::string& except_socket);
   void on_send(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
   void on_read(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
   void on_typing(const std::shared_ptr<socketio::Socket>& socket, socketio::Event& e);
@@ -124,10 +131,9 @@ class ChatSockets final : public socketio::Application, public chat::DeliverySin
   chat::Messenger& messenger_;
   chat::Delivery& delivery_;
   chat::Directory& directory_;
-  chat::Presence& presence_;
+  cluster::PresenceRegistry& presence_;
   core::RateLimiter& typing_limiter_;
   socketio::Server* sio_ = nullptr;
-  core::KeyedCounter per_user_;  // sockets per user, authorized or connected
   cluster::Broker& broker_;
 };
 

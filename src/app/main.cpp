@@ -24,9 +24,13 @@
 #include "chat/directory.hpp"
 #include "chat/groups.hpp"
 #include "chat/messenger.hpp"
-#include "chat/presence.hpp"
 #include "cluster/local/local_broker.hpp"
+#include "cluster/local/local_presence.hpp"
+#include "cluster/local/local_rate_limit.hpp"
 #include "cluster/redis/redis_broker.hpp"
+#include "cluster/redis/redis_commands.hpp"
+#include "cluster/redis/redis_presence.hpp"
+#include "cluster/redis/redis_rate_limit.hpp"
 #include "config/settings.hpp"
 #include "core/rate_limiter.hpp"
 #include "engineio/server.hpp"
@@ -257,14 +261,31 @@ int run() {
   auth::PasswordHasher hasher(settings.bcrypt_rounds, settings.cpu_threads);
   auth::Accounts accounts(*db, hasher, auth::Jwt(settings.jwt_secret, settings.jwt_leeway_seconds),
                           settings.jwt_expires_in, settings.auth_cache);
-  chat::Presence presence;
-  chat::Directory directory(*db, presence);
+  // What the nodes of a deployment must agree on: each user's sockets
+  // (presence, MAX_SOCKETS_PER_USER) and message rate. One node: counted
+  // here. REDIS_URL: counted in Redis, through one command link of its own.
+  std::unique_ptr<cluster::RedisCommands> state_link;
+  std::unique_ptr<cluster::PresenceRegistry> presence;
+  std::unique_ptr<cluster::RateLimit> send_limiter;
+  if (redis_url) {
+    state_link = std::make_unique<cluster::RedisCommands>(cluster::RedisCommandsOptions{
+        .url = *redis_url,
+        .tick = std::max(settings.cluster_node_ttl / 3, std::chrono::milliseconds(100))});
+    presence = std::make_unique<cluster::RedisPresence>(*state_link, settings.redis_prefix,
+                                                        settings.cluster_node_ttl);
+    send_limiter = std::make_unique<cluster::RedisRateLimit>(
+        *state_link, settings.redis_prefix, "messages", settings.rate_limit_messages_per_sec,
+        settings.rate_limit_messages_burst, !settings.rate_limit_disabled);
+  } else {
+    presence = std::make_unique<cluster::LocalPresence>();
+    send_limiter = std::make_unique<cluster::LocalRateLimit>(settings.rate_limit_messages_per_sec,
+                                                             settings.rate_limit_messages_burst,
+                                                             !settings.rate_limit_disabled);
+  }
+  chat::Directory directory(*db, *presence);
   core::RateLimiter auth_limiter(settings.rate_limit_auth_per_min / 60.0,
                                  settings.rate_limit_auth_per_min, !settings.rate_limit_disabled);
-
-  core::RateLimiter send_limiter(settings.rate_limit_messages_per_sec,
-                                 settings.rate_limit_messages_burst, !settings.rate_limit_disabled);
-  chat::Messenger messenger(*db, send_limiter);
+  chat::Messenger messenger(*db, *send_limiter);
   chat::Groups groups(*db, static_cast<std::size_t>(settings.max_group_members));
 
   // Typing indicators are relayed, never stored: a few a second is plenty.
@@ -291,9 +312,10 @@ int run() {
   chat::Delivery delivery(*db, broker);
   messenger.set_events(&delivery);
   groups.set_events(&delivery);
-  api::ChatSockets chat_sockets(copt, accounts, messenger, delivery, directory, presence,
+  api::ChatSockets chat_sockets(copt, accounts, messenger, delivery, directory, *presence,
                                 typing_limiter, broker);
   delivery.set_sink(&chat_sockets);
+  if (state_link) state_link->start();
 
   api::ApiOptions aopt{
       settings.cookie_name,
@@ -303,8 +325,10 @@ int run() {
       settings.json_max_depth,
       {}};
   if (redis_url) {
-    aopt.broker_connected = [&broker] {
-      return static_cast<const cluster::RedisBroker&>(broker).connected();
+    // Both links: Pub/Sub for events, the command link for shared counts.
+    aopt.broker_connected = [&broker, &state_link] {
+      return static_cast<const cluster::RedisBroker&>(broker).connected() &&
+             state_link->connected();
     };
   }
   api::Api api(aopt, accounts, directory, messenger, groups, metrics, auth_limiter);
@@ -423,6 +447,7 @@ int run() {
     obs::log(obs::Level::warn, "{} connections still open at the shutdown deadline",
              server.connections());
   }
+  if (state_link) state_link->stop();
   broker.stop();
   db->close();
   hasher.stop();

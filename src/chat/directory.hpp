@@ -1,6 +1,6 @@
 // parley::chat directory: who the caller can talk to. Lists users for
 // GET /api/users with the contract's paging rules; `online` comes from the
-// presence layer once it exists (false until then).
+// presence registry (the whole deployment's, with REDIS_URL).
 #pragma once
 
 #include <cstddef>
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "chat/presence.hpp"
+#include "cluster/presence_registry.hpp"
 #include "core/error.hpp"
 #include "store/store.hpp"
 
@@ -29,12 +29,13 @@ struct UserListQuery {
 class Directory {
  public:
   static constexpr std::size_t kMaxLimit = 200;
-  Directory(store::Store& store, const Presence& presence) : store_(store), presence_(presence) {}
+  Directory(store::Store& store, cluster::PresenceRegistry& presence)
+      : store_(store), presence_(presence) {}
 
   // How many contacts a user's presence reaches with PRESENCE_SCOPE=contacts.
   static constexpr std::size_t kMaxContacts = 10000;
 
-  // `done` runs on a store thread.
+  // `done` runs on a store thread or the presence registry's.
   void list(UserListQuery query, std::function<void(core::Result<std::vector<ListedUser>>)> done);
   // The users who share a conversation with `user_id` (at most kMaxContacts).
   void contacts(std::string user_id,
@@ -44,7 +45,7 @@ class Directory {
 
  private:
   store::Store& store_;
-  const Presence& presence_;
+  cluster::PresenceRegistry& presence_;
 };
 
 }  // namespace parley::chat

@@ -14,7 +14,7 @@ core::Error not_found(std::string message) {
 
 }  // namespace
 
-Messenger::Messenger(store::Store& store, core::RateLimiter& send_limiter)
+Messenger::Messenger(store::Store& store, cluster::RateLimit& send_limiter)
     : store_(store), send_limiter_(send_limiter) {}
 
 void Messenger::send(SendRequest req, core::Error prior, Callback<Sent> done) {
@@ -51,13 +51,22 @@ void Messenger::send(SendRequest req, core::Error prior, Callback<Sent> done) {
     return done(core::fail(not_found("Conversation not found")));
   }
 
-  if (const auto d = send_limiter_.take(req.from); !d.allowed) {
-    core::Error e =
-        core::Error::make(core::ErrorCode::rate_limited, "Too many messages, slow down");
-    e.retry_after_seconds = d.retry_after_seconds;
-    return done(core::fail(std::move(e)));
-  }
+  // The limit holds across the nodes of a deployment (REDIS_URL): it may
+  // answer on another thread. One user's sends are answered in order.
+  auto from = req.from;
+  send_limiter_.take(from, [this, req = std::move(req),
+                            done = std::move(done)](cluster::RateLimit::Decision d) mutable {
+    if (!d.allowed) {
+      core::Error e =
+          core::Error::make(core::ErrorCode::rate_limited, "Too many messages, slow down");
+      e.retry_after_seconds = d.retry_after_seconds;
+      return done(core::fail(std::move(e)));
+    }
+    store_message(std::move(req), std::move(done));
+  });
+}
 
+void Messenger::store_message(SendRequest req, Callback<Sent> done) {
   store::NewMessage m;
   m.id = core::new_object_id();
   m.from = std::move(req.from);

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "cluster/rate_limit.hpp"
 #include "core/error.hpp"
-#include "core/rate_limiter.hpp"
 #include "store/store.hpp"
 
 namespace parley::chat {
@@ -77,7 +77,7 @@ class Messenger {
   static constexpr std::size_t kMaxTempIdChars = 64;
   static constexpr std::size_t kMaxPageSize = 200;
 
-  Messenger(store::Store& store, core::RateLimiter& send_limiter);
+  Messenger(store::Store& store, cluster::RateLimit& send_limiter);
 
   // Set once at start-up, before any traffic.
   void set_events(MessageEvents* events) { events_ = events; }
@@ -96,8 +96,10 @@ class Messenger {
   void ping(Callback<void> done) { store_.ping(std::move(done)); }
 
  private:
+  void store_message(SendRequest request, Callback<Sent> done);
+
   store::Store& store_;
-  core::RateLimiter& send_limiter_;
+  cluster::RateLimit& send_limiter_;
   MessageEvents* events_ = nullptr;
 };
 

@@ -283,7 +283,8 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
                           std::pair{"KEEPALIVE_TIMEOUT_MS", &s.keepalive_timeout},
                           std::pair{"REQUEST_TIMEOUT_MS", &s.request_timeout},
                           std::pair{"SHUTDOWN_TIMEOUT_MS", &s.shutdown_timeout},
-                          std::pair{"LINGER_TIMEOUT_MS", &s.linger_timeout}}) {
+                          std::pair{"LINGER_TIMEOUT_MS", &s.linger_timeout},
+                          std::pair{"CLUSTER_NODE_TTL_MS", &s.cluster_node_ttl}}) {
     if (auto r = ms(key, *dst); !r) return Fail(r.error());
   }
   PARLEY_TRY_ASSIGN(s.rate_limit_auth_per_min,

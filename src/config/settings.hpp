@@ -63,6 +63,10 @@ struct Settings {
   // Prefix of the Redis channels, so that deployments sharing one Redis do
   // not hear each other (Pub/Sub ignores the database number).
   std::string redis_prefix = "parley:";
+  // With REDIS_URL: how long a node's sockets keep counting for presence and
+  // MAX_SOCKETS_PER_USER after its last heartbeat (it sends one every third
+  // of this). A node killed without a word has its users go offline then.
+  std::chrono::milliseconds cluster_node_ttl{15000};
 
   // --- auth
   std::string jwt_secret;

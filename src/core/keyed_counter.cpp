@@ -18,16 +18,15 @@ std::size_t KeyedCounter::increment(const std::string& key) {
   return ++s.counts[key];
 }
 
-bool KeyedCounter::try_increment(const std::string& key, std::size_t limit) {
+std::size_t KeyedCounter::try_increment(const std::string& key, std::size_t limit) {
   Shard& s = shard(key);
   std::lock_guard lock(s.mutex);
   auto& n = s.counts[key];
   if (n >= limit) {
     if (n == 0) s.counts.erase(key);
-    return false;
+    return 0;
   }
-  ++n;
-  return true;
+  return ++n;
 }
 
 std::size_t KeyedCounter::decrement(const std::string& key) {

@@ -16,8 +16,9 @@ class KeyedCounter {
  public:
   // Returns the new count.
   std::size_t increment(const std::string& key);
-  // Increments only while the count is below `limit`; false when at it.
-  bool try_increment(const std::string& key, std::size_t limit);
+  // Increments only while the count is below `limit`: the new count, or 0
+  // when at the limit.
+  std::size_t try_increment(const std::string& key, std::size_t limit);
   // Returns the new count (0 when the key was absent).
   std::size_t decrement(const std::string& key);
   std::size_t count(const std::string& key) const;

@@ -93,6 +93,10 @@ int RedisConnection::fd() const {
 }
 
 void RedisConnection::append(std::initializer_list<std::string_view> args) {
+  append(std::span<const std::string_view>(args.begin(), args.size()));
+}
+
+void RedisConnection::append(std::span<const std::string_view> args) {
   std::vector<const char*> argv;
   std::vector<std::size_t> lengths;
   argv.reserve(args.size());

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -54,6 +55,7 @@ class RedisConnection {
 
   // Adds a command to the output buffer (nothing is sent yet).
   void append(std::initializer_list<std::string_view> args);
+  void append(std::span<const std::string_view> args);
   // Sends the output buffer; an error means the connection is broken.
   tl::expected<void, std::string> flush();
   // One read from the socket into the reply parser: call it when fd() is
