@@ -252,6 +252,12 @@ export async function startCluster({ nodes = 3, env = {} } = {}) {
     async restartNode(i) {
       assert.equal(servers[i].running, false, `node ${i} is still running`);
       servers[i] = await servers[i].restart();
+      // nginx skips a node for fail_timeout after a refused connection:
+      // wait until its route key reaches it again.
+      if (routes.has(i)) {
+        const key = routes.get(i);
+        await waitFor(async () => (await cluster.nodeOf(key)) === i, { timeoutMs: 15_000, intervalMs: 200, what: `nginx sending node ${i}'s clients to it again` });
+      }
       return servers[i];
     },
 
