@@ -24,6 +24,9 @@ test_pkgs=(
   # chromium: the web client's browser tests (playwright-core drives it; no
   # browser is downloaded).
   chromium
+  # nginx: the cluster test runs its own (its own configuration, prefix and
+  # port), never the system's service, which is not started on install.
+  nginx
 )
 # libFuzzer and the sanitizer runtimes ship in libclang-rt-14-dev, which a
 # --no-install-recommends install of clang leaves out on Debian 12.
@@ -66,4 +69,15 @@ sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
+# Debian starts a service as it installs it (nginx on port 80, redis-server,
+# postgresql). The tests run private servers of their own; a policy-rc.d
+# that refuses every start keeps the system's from starting, and is removed
+# again. One already in place (containers have one) is left alone.
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+  trap '"${sudo_cmd[@]}" rm -f "$policy"' EXIT
+  printf '#!/bin/sh\n# scripts/install-deps.sh: no service starts while it installs\nexit 101\n' |
+    "${sudo_cmd[@]}" tee "$policy" >/dev/null
+  "${sudo_cmd[@]}" chmod 755 "$policy"
+fi
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

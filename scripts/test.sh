@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds Parley with warnings as errors and runs
-# every test (unit and integration) through ctest.
+# every test (unit, conformance, integration, browser and the cluster test:
+# every ctest label) through ctest.
 #   scripts/test.sh              optimised build in build/test
 #   scripts/test.sh --sanitize   ASan + UBSan build in build/asan
 set -euo pipefail
