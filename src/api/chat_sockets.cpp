@@ -52,7 +52,9 @@ namespace {
 // How often a replay checks whether the socket has room for the next page.
 constexpr auto kReplayPoll = std::chrono::milliseconds(5);
 
+// Events for users' sockets, wherever they are: see ChatSockets::broadcast().
 constexpr const char* kPresenceChannel = "presence";
+constexpr const char* kTypingChannel = "typing";
 // "<exp>:<jti>" of each revoked token.
 constexpr const char* kRevocationsChannel = "revocations";
 // A jti is a token's claim: bounded like any peer input before it is kept.
@@ -152,26 +154,10 @@ ChatSockets::ChatSockets(ChatSocketOptions options, auth::Accounts& accounts,
     for (const auto& uid : c.came_online) announce_online(uid);
     for (const auto& uid : c.went_offline) announce_offline(uid, std::string());
   });
-  // See broadcast_presence(); from this node or another.
-  broker_.subscribe(kPresenceChannel, [this](const std::string& payload) {
-    if (!sio_) return;
-    const std::string_view p(payload);
-    const auto nl1 = p.find('\n');
-    const auto nl2 = nl1 == std::string_view::npos ? nl1 : p.find('\n', nl1 + 1);
-    if (nl2 == std::string_view::npos) return;
-    const std::string_view except = p.substr(0, nl1);
-    std::string_view audience = p.substr(nl1 + 1, nl2 - nl1 - 1);
-    const std::string_view event = p.substr(nl2 + 1);
-    // Encoded once for everyone it reaches, one hand-off per I/O thread.
-    if (audience == "*") return sio_->emit_to_rooms({"presence"}, event, except);
-    std::vector<std::string> rooms;
-    while (!audience.empty()) {
-      const auto comma = audience.find(',');
-      rooms.push_back("user:" + std::string(audience.substr(0, comma)));
-      audience = comma == std::string_view::npos ? std::string_view() : audience.substr(comma + 1);
-    }
-    sio_->emit_to_rooms(rooms, event);
-  });
+  // See broadcast(); from this node or another.
+  for (const char* channel : {kPresenceChannel, kTypingChannel}) {
+    broker_.subscribe(channel, [this](const std::string& payload) { relay(payload); });
+  }
   // From this node or another: refused from now on, its sockets closed.
   broker_.subscribe(kRevocationsChannel, [this](const std::string& payload) {
     const std::string_view p(payload);
@@ -431,9 +417,35 @@ void ChatSockets::conversation_updated(const store::GroupUpdate& update) {
   }
 }
 
+void ChatSockets::relay(const std::string& payload) {
+  if (!sio_) return;
+  const std::string_view p(payload);
+  const auto nl1 = p.find('\n');
+  const auto nl2 = nl1 == std::string_view::npos ? nl1 : p.find('\n', nl1 + 1);
+  if (nl2 == std::string_view::npos) return;
+  const std::string_view except = p.substr(0, nl1);
+  std::string_view audience = p.substr(nl1 + 1, nl2 - nl1 - 1);
+  const std::string_view event = p.substr(nl2 + 1);
+  // Encoded once for everyone it reaches, one hand-off per I/O thread.
+  if (audience == "*") return sio_->emit_to_rooms({"presence"}, event, except);
+  std::vector<std::string> rooms;
+  while (!audience.empty()) {
+    const auto comma = audience.find(',');
+    rooms.push_back("user:" + std::string(audience.substr(0, comma)));
+    audience = comma == std::string_view::npos ? std::string_view() : audience.substr(comma + 1);
+  }
+  sio_->emit_to_rooms(rooms, event, except);
+}
+
 void ChatSockets::broadcast_presence(const std::string& array_json,
                                      const std::string& except_socket,
                                      const std::vector<std::string>* audience) {
+  broadcast(kPresenceChannel, array_json, except_socket, audience);
+}
+
+void ChatSockets::broadcast(const char* channel, const std::string& array_json,
+                            const std::string& except_socket,
+                            const std::vector<std::string>* audience) {
   // "<socket to skip>\n<audience>\n<event>": the audience is "*" (every
   // connected user) or the ids of the users to tell, comma-separated.
   std::string payload = except_socket + "\n";
@@ -448,7 +460,7 @@ void ChatSockets::broadcast_presence(const std::string& array_json,
   }
   payload += "\n";
   payload += array_json;
-  broker_.publish(kPresenceChannel, std::move(payload));
+  broker_.publish(channel, std::move(payload));
 }
 
 void ChatSockets::on_disconnect(const std::shared_ptr<socketio::Socket>& socket, std::string_view) {
@@ -673,19 +685,20 @@ void ChatSockets::on_conversation_typing(const std::shared_ptr<socketio::Socket>
 void ChatSockets::emit_typing(const std::string& from, const std::vector<std::string>& to,
                               const std::optional<std::string>& conversation_id, bool typing) {
   if (!sio_ || to.empty()) return;
-  std::vector<std::string> rooms;
-  rooms.reserve(to.size());
-  for (const auto& user : to) rooms.push_back("user:" + user);
-  sio_->emit_to_rooms(rooms, event_json("typing", [&](JsonWriter& w) {
-                        w.StartObject();
-                        w.Key("from");
-                        write_string(w, from);
-                        w.Key("conversationId");
-                        write_optional(w, conversation_id);
-                        w.Key("isTyping");
-                        w.Bool(typing);
-                        w.EndObject();
-                      }));
+  // Through the broker: the members' sockets may be on other nodes.
+  broadcast(kTypingChannel,
+            event_json("typing",
+                       [&](JsonWriter& w) {
+                         w.StartObject();
+                         w.Key("from");
+                         write_string(w, from);
+                         w.Key("conversationId");
+                         write_optional(w, conversation_id);
+                         w.Key("isTyping");
+                         w.Bool(typing);
+                         w.EndObject();
+                       }),
+            std::string(), &to);
 }
 
 }  // namespace parley::api

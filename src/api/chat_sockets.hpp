@@ -108,7 +108,15 @@ class ChatSockets final : public socketio::Application, public chat::DeliverySin
   // Socket thread: checks the socket's token again after revalidate_every,
   // and so on while it stays valid.
   void revalidate_later(const std::shared_ptr<socketio::Socket>& socket);
-  // To every connected user (`audience` null) or to the users listed.
+  // An event published on `channel` for every node's sockets: those of
+  // every connected user (`audience` null) or of the users listed, except
+  // one socket. Payload "<socket to skip>\n<audience>\n<event>", the
+  // audience "*" or the user ids comma-separated.
+  void broadcast(const char* channel, const std::string& array_json,
+                 const std::string& except_socket, const std::vector<std::string>* audience);
+  // Such a payload from the broker, from this node or another: emitted to
+  // this node's sockets.
+  void relay(const std::string& payload);
   void broadcast_presence(const std::string& array_json, const std::string& except_socket,
                           const std::vector<std::string>* audience);
   // user:online (to everyone, or the user's contacts).

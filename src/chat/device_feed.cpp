@@ -5,23 +5,34 @@
 
 namespace parley::chat {
 
+bool SentSeqs::mark(std::int64_t seq) {
+  if (seq > top_) {
+    const auto shift = static_cast<std::uint64_t>(seq - top_);
+    below_ = shift >= kSeqWindow ? std::bitset<kSeqWindow>() : below_ << shift;
+    if (top_ > 0 && shift - 1 < kSeqWindow) below_.set(shift - 1);
+    top_ = seq;
+    return true;
+  }
+  if (seq == top_) return false;
+  const auto behind = static_cast<std::uint64_t>(top_ - 1 - seq);
+  if (behind >= kSeqWindow || below_.test(behind)) return false;
+  below_.set(behind);
+  return true;
+}
+
 bool DeviceFeed::live(const OutgoingPtr& item) {
   if (replaying_) {
     if (held_.size() < max_held_) held_.push_back(item);
     return false;
   }
-  auto& last = sent_seq_[item->message.conversation_id];
-  if (item->message.seq <= last) return false;
-  last = item->message.seq;
-  return true;
+  return sent_[item->message.conversation_id].mark(item->message.seq);
 }
 
 void DeviceFeed::page(const std::vector<OutgoingPtr>& items) {
   for (const auto& item : items) {
     const store::Message& m = item->message;
     after_ = store::PendingCursor{m.created_at, m.conversation_id, m.seq};
-    auto& seq = sent_seq_[m.conversation_id];
-    seq = std::max(seq, m.seq);
+    sent_[m.conversation_id].mark(m.seq);
   }
 }
 
@@ -37,10 +48,9 @@ std::vector<OutgoingPtr> DeviceFeed::last_page(std::vector<OutgoingPtr> items) {
   std::vector<OutgoingPtr> out;
   out.reserve(items.size());
   for (auto& item : items) {
-    auto& last = sent_seq_[item->message.conversation_id];
-    if (item->message.seq <= last) continue;
-    last = item->message.seq;
-    out.push_back(std::move(item));
+    if (sent_[item->message.conversation_id].mark(item->message.seq)) {
+      out.push_back(std::move(item));
+    }
   }
   return out;
 }

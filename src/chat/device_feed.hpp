@@ -7,14 +7,17 @@
 //   arriving meanwhile are held, not sent, so no conversation reaches the
 //   device out of seq order.
 // - The last page is merged with the held live messages: in seq order per
-//   conversation, each message once. A message at or below what an earlier
-//   page already delivered in its conversation is a duplicate (to this user)
-//   or, for the user's own messages from another device, would break the
-//   order: it is left to history.
-// - Live: each conversation's seq only grows on a device. A live message at
-//   or below the last seq sent in its conversation was already sent (a
-//   message committed just before the connect reaches the device both by
-//   the replay and live) and is dropped.
+//   conversation, each message once.
+// - Live: each message once. On one node messages reach the device in seq
+//   order per conversation (commit order). When several nodes write one
+//   conversation, a message may reach this node after a later one (each
+//   node publishes its own commits): it is sent late, never dropped, since
+//   the device's ack of the later one has already moved its user's
+//   delivered cursor past it. So a conversation keeps the seqs sent in a
+//   window (its highest, and which of the kSeqWindow below it), and only
+//   what it holds is dropped as a duplicate (a message committed just
+//   before the connect reaches the device both by the replay and live). A
+//   message further behind than the window is left to history (`afterSeq`).
 // - Held messages are bounded: past the bound a live message is dropped
 //   here; if it is to this user it is pending in the store and a page brings
 //   it, and a sender's copy is best effort (history has it).
@@ -22,7 +25,9 @@
 //   thread and sends what it answers.
 #pragma once
 
+#include <bitset>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +45,19 @@ struct Outgoing {
   std::string encoded;
 };
 using OutgoingPtr = std::shared_ptr<const Outgoing>;
+
+// The seqs sent to a device in one conversation: the highest, and which of
+// the kSeqWindow below it.
+class SentSeqs {
+ public:
+  static constexpr std::size_t kSeqWindow = 512;
+  // True when `seq` was not sent yet: it counts as sent from now on.
+  bool mark(std::int64_t seq);
+
+ private:
+  std::int64_t top_ = 0;
+  std::bitset<kSeqWindow> below_;  // bit i: seq top_ - 1 - i was sent
+};
 
 class DeviceFeed {
  public:
@@ -65,7 +83,7 @@ class DeviceFeed {
   std::size_t max_held_;
   bool replaying_ = true;
   std::vector<OutgoingPtr> held_;
-  std::unordered_map<std::string, std::int64_t> sent_seq_;  // the last seq sent, per conversation
+  std::unordered_map<std::string, SentSeqs> sent_;  // per conversation
   std::optional<store::PendingCursor> after_;
 };
 
