@@ -222,21 +222,114 @@ core::Result<Rows> Connection::check(pg_result* result, std::string_view what, b
   return core::fail(core::Error::internal(std::move(detail)));
 }
 
+std::string Connection::statement_name(std::string_view sql, int params, bool pipelined) {
+  const std::string text(sql);
+  if (auto it = prepared_.find(text); it != prepared_.end()) return it->second;
+  std::string name = fmt::format("s{}", statements_named_++);
+  if (pipelined) {
+    if (PQsendPrepare(conn_, name.c_str(), text.c_str(), params, nullptr) != 1) return {};
+  } else {
+    auto prepared =
+        check(PQprepare(conn_, name.c_str(), text.c_str(), params, nullptr), "prepare", false);
+    if (!prepared) return {};
+  }
+  prepared_.emplace(text, name);
+  return name;
+}
+
 core::Result<Rows> Connection::query(std::string_view sql, const Params& params) {
   if (!conn_) return core::fail(unavailable_error("postgres: not connected: " + connect_error_));
-  auto it = prepared_.find(std::string(sql));
-  if (it == prepared_.end()) {
-    std::string name = fmt::format("s{}", prepared_.size());
-    const std::string text(sql);
-    auto prepared = check(PQprepare(conn_, name.c_str(), text.c_str(), params.size(), nullptr),
-                          "prepare", false);
-    if (!prepared) return core::fail(std::move(prepared.error()));
-    it = prepared_.emplace(text, std::move(name)).first;
+  const std::string name = statement_name(sql, params.size(), false);
+  if (name.empty()) {
+    if (!conn_) return core::fail(unavailable_error("postgres: connection lost at prepare"));
+    return core::fail(core::Error::internal("postgres prepare: " + std::string(sql)));
   }
   const auto values = params.pointers();
   return check(
-      PQexecPrepared(conn_, it->second.c_str(), params.size(), values.data(), nullptr, nullptr, 0),
+      PQexecPrepared(conn_, name.c_str(), params.size(), values.data(), nullptr, nullptr, 0),
       "query", true);
+}
+
+core::Result<std::vector<core::Result<Rows>>> Connection::pipeline(
+    const std::vector<Statement>& statements) {
+  if (!conn_) return core::fail(unavailable_error("postgres: not connected: " + connect_error_));
+  auto lost = [this](const char* what) {
+    std::string detail =
+        fmt::format("postgres pipeline {}: {}", what, trimmed(PQerrorMessage(conn_)));
+    drop();
+    return core::fail(unavailable_error(std::move(detail)));
+  };
+  if (PQenterPipelineMode(conn_) != 1) return lost("mode");
+  // Each statement's results: its prepare (when new on this session), then
+  // its execution.
+  std::vector<bool> prepares;
+  const auto named_before = prepared_;
+  for (const auto& st : statements) {
+    const bool is_new = prepared_.find(std::string(st.sql)) == prepared_.end();
+    const std::string name = statement_name(st.sql, st.params.size(), true);
+    if (name.empty()) return lost("prepare");
+    const auto values = st.params.pointers();
+    if (PQsendQueryPrepared(conn_, name.c_str(), st.params.size(), values.data(), nullptr, nullptr,
+                            0) != 1) {
+      return lost("send");
+    }
+    prepares.push_back(is_new);
+  }
+  if (PQpipelineSync(conn_) != 1) return lost("sync");
+
+  // One result and its terminating null per command; then the sync's.
+  auto next = [this](pg_result*& result) {
+    result = PQgetResult(conn_);
+    if (result == nullptr) return false;
+    if (PQgetResult(conn_) != nullptr) return false;  // one result per command here
+    return true;
+  };
+  std::vector<core::Result<Rows>> out;
+  out.reserve(statements.size());
+  bool failed = false;
+  for (std::size_t i = 0; i < statements.size(); ++i) {
+    pg_result* result = nullptr;
+    if (prepares[i]) {
+      if (!next(result)) return lost("read");
+      const auto status = PQresultStatus(result);
+      if (status == PGRES_COMMAND_OK || status == PGRES_PIPELINE_ABORTED) {
+        PQclear(result);
+      } else {
+        auto r = check(result, "prepare", false);  // clears the result
+        if (!conn_) return core::fail(unavailable_error("postgres: connection lost in pipeline"));
+        failed = true;
+        if (r) {
+          out.push_back(core::fail(core::Error::internal("postgres prepare")));
+        } else {
+          out.push_back(std::move(r));
+        }
+        // Its execution was skipped: read and drop that result.
+        if (!next(result)) return lost("read");
+        PQclear(result);
+        continue;
+      }
+    }
+    if (!next(result)) return lost("read");
+    if (PQresultStatus(result) == PGRES_PIPELINE_ABORTED) {
+      PQclear(result);
+      out.push_back(core::fail(core::Error::internal("postgres: skipped after a failure")));
+      continue;
+    }
+    auto r = check(result, "query", true);
+    if (!conn_) return core::fail(unavailable_error("postgres: connection lost in pipeline"));
+    failed = failed || !r;
+    out.push_back(std::move(r));
+  }
+  pg_result* sync = PQgetResult(conn_);
+  if (sync == nullptr || PQresultStatus(sync) != PGRES_PIPELINE_SYNC) {
+    if (sync) PQclear(sync);
+    return lost("sync");
+  }
+  PQclear(sync);
+  if (PQexitPipelineMode(conn_) != 1) return lost("exit");
+  // A prepare the server skipped or refused left no statement behind.
+  if (failed) prepared_ = named_before;
+  return out;
 }
 
 core::Result<void> Connection::exec(const char* sql) {

@@ -82,6 +82,12 @@ class Backoff {
   std::chrono::milliseconds delay_ = kFirst;
 };
 
+// One statement of a pipeline: its text and parameters.
+struct Statement {
+  std::string_view sql;
+  Params params;
+};
+
 class Connection {
  public:
   // `setup`: statements run on each new session (e.g. SET synchronous_commit).
@@ -104,6 +110,11 @@ class Connection {
   core::Result<Rows> query(std::string_view sql, const Params& params = {});
   // Runs commands without parameters or results (BEGIN, COMMIT, DDL).
   core::Result<void> exec(const char* sql);
+  // Runs `statements` in one round trip (libpq's pipeline mode): all are
+  // sent, then their results read in order. Once one fails the server skips
+  // the rest, which fail too. The outer error: the connection was lost (then
+  // closed), and which statements ran is unknown.
+  core::Result<std::vector<core::Result<Rows>>> pipeline(const std::vector<Statement>& statements);
 
   // The SQLSTATE of the last failed statement ("" when the failure was not
   // the server's answer).
@@ -116,7 +127,13 @@ class Connection {
   std::string url_;
   std::vector<std::string> setup_;
   pg_conn* conn_ = nullptr;
+  // The name of the prepared statement of `sql`, preparing it (queued,
+  // in a pipeline) when it is new; empty when the prepare could not be
+  // sent.
+  std::string statement_name(std::string_view sql, int params, bool pipelined);
+
   std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name
+  std::size_t statements_named_ = 0;                       // names are never reused on a session
   std::string connect_error_;
   std::string last_sqlstate_;
   std::shared_ptr<Backoff> backoff_;

@@ -31,6 +31,7 @@ struct PgStore::AppendState {
   NewMessage in;
   Appended out;
   const char* not_found = nullptr;  // why nothing was appended
+  std::string pipelined_to;         // the conversation its pipelined statement appends to
 };
 
 core::Result<bool> PgStore::user_exists(Connection& db, const std::string& id) {
@@ -163,69 +164,139 @@ core::Result<std::optional<std::string>> PgStore::direct_destination(Connection&
   return std::optional<std::string>(std::move(conversation_id));
 }
 
+namespace {
+
+// The seq: the conversation row's counter, incremented in the statement
+// that inserts the message. The UPDATE takes the row's lock (if a group
+// send has not taken it already) and keeps it until this batch commits, so
+// another writer of this conversation (this node's next batch, or another
+// node) waits, then reads the committed counter: seqs are unique, and
+// gapless because a rolled-back batch takes its increments with it. The
+// cost is that writers of one conversation commit in turn; a sequence
+// (nextval) would not wait but leaves gaps on rollback, and max(seq) + 1
+// races between nodes. created_at never goes back within a conversation
+// (pending deliveries page by it).
+//
+// A retry of a tempId already stored (committed, or earlier in this batch)
+// leaves the counter alone and inserts nothing; two first tries racing on
+// two nodes meet at the unique tempId index, and the loser, run again
+// alone, finds the winner's message.
+const std::string& append_sql() {
+  static const std::string sql = fmt::format(
+      "WITH c AS (UPDATE conversations SET last_seq = last_seq + 1, "
+      "updated_at = greatest(updated_at, $2) WHERE id = $1 AND ($6::text IS NULL OR "
+      "NOT EXISTS (SELECT 1 FROM messages WHERE sender_id = $4 AND temp_id = $6)) "
+      "RETURNING last_seq, updated_at) "
+      "INSERT INTO messages ({}) SELECT $1, c.last_seq, $3, $4, $5, $6, c.updated_at FROM c "
+      "RETURNING seq, created_at",
+      kMessageColumns);
+  return sql;
+}
+
+Params append_params(const std::string& conversation_id, const NewMessage& in) {
+  return Params()
+      .add(conversation_id)
+      .add(core::now_ms())
+      .add(in.id)
+      .add(in.from)
+      .add(in.text)
+      .add_optional(in.temp_id);
+}
+
+}  // namespace
+
+core::Result<void> PgStore::appended(Connection& db, AppendState& s, std::string conversation_id,
+                                     Rows& rows) {
+  if (rows.size() == 0) {
+    auto original = found_original(db, s);
+    if (!original) return core::fail(std::move(original.error()));
+    if (!*original) return core::fail(core::Error::internal("conversation row missing"));
+    return {};
+  }
+  Message& m = s.out.message;
+  m.id = s.in.id;
+  m.conversation_id = std::move(conversation_id);
+  m.seq = rows.integer(0, 0);
+  m.from = s.in.from;
+  m.text = s.in.text;
+  m.temp_id = s.in.temp_id;
+  m.created_at = rows.integer(0, 1);
+  m.in_group = s.out.members != nullptr;
+  return {};
+}
+
+core::Result<void> PgStore::apply_append(Connection& db, AppendState& s) {
+  s.out = Appended{};
+  s.not_found = nullptr;
+  auto conversation_id = destination(db, s);
+  if (!conversation_id) return core::fail(std::move(conversation_id.error()));
+  if (!*conversation_id) return {};
+  auto rows = db.query(append_sql(), append_params(**conversation_id, s.in));
+  if (!rows) return core::fail(std::move(rows.error()));
+  return appended(db, s, std::move(**conversation_id), *rows);
+}
+
+std::optional<Statement> PgStore::pipelined_append(AppendState& s) {
+  s.out = Appended{};
+  s.not_found = nullptr;
+  s.pipelined_to.clear();
+  if (!s.in.conversation_id) {
+    const auto it = cache_.direct.find(direct_key(s.in.from, s.in.to));
+    if (it == cache_.direct.end()) return std::nullopt;
+    s.out.message.to = s.in.to;
+    s.pipelined_to = it->second;
+  } else {
+    // A direct conversation known here; a group's members need its lock.
+    const auto key = cache_.direct_keys.find(*s.in.conversation_id);
+    if (key == cache_.direct_keys.end()) return std::nullopt;
+    const std::string& pair = key->second;
+    const auto colon = pair.find(':');
+    if (pair.compare(0, colon, s.in.from) == 0) {
+      s.out.message.to = pair.substr(colon + 1);
+    } else if (pair.compare(colon + 1, std::string::npos, s.in.from) == 0) {
+      s.out.message.to = pair.substr(0, colon);
+    } else {
+      return std::nullopt;  // not the sender's: apply() says so
+    }
+    s.pipelined_to = *s.in.conversation_id;
+  }
+  return Statement{append_sql(), append_params(s.pipelined_to, s.in)};
+}
+
+class PgStore::AppendOp final : public PgStore::WriteOp, public PgStore::PipelinedWrite {
+ public:
+  AppendOp(PgStore& store, NewMessage message, Callback<Appended> done)
+      : store_(store), state_{std::move(message), {}, nullptr, {}}, done_(std::move(done)) {}
+
+  core::Result<void> apply(Connection& db) override {
+    error_.reset();
+    return store_.apply_append(db, state_);
+  }
+  std::optional<Statement> statement() override {
+    error_.reset();
+    return store_.pipelined_append(state_);
+  }
+  void absorb(Connection& db, Rows& rows) override {
+    if (auto r = store_.appended(db, state_, state_.pipelined_to, rows); !r) {
+      error_ = std::move(r.error());
+    }
+  }
+  void finish(const core::Error* failure) override {
+    if (failure) return done_(core::fail(*failure));
+    if (error_) return done_(core::fail(*error_));
+    if (state_.not_found) return done_(core::fail(core::ErrorCode::not_found, state_.not_found));
+    done_(std::move(state_.out));
+  }
+
+ private:
+  PgStore& store_;
+  AppendState state_;
+  std::optional<core::Error> error_;
+  Callback<Appended> done_;
+};
+
 void PgStore::append_message(NewMessage message, Callback<Appended> done) {
-  write(
-      AppendState{std::move(message), {}, nullptr},
-      [this](Connection& db, AppendState& s) -> core::Result<void> {
-        s.out = Appended{};
-        s.not_found = nullptr;
-        auto conversation_id = destination(db, s);
-        if (!conversation_id) return core::fail(std::move(conversation_id.error()));
-        if (!*conversation_id) return {};
-        // The seq: the conversation row's counter, incremented in the
-        // statement that inserts the message. The UPDATE takes the row's
-        // lock (if a group send has not taken it already) and keeps it
-        // until this batch commits, so another writer of this conversation
-        // (this node's next batch, or another node) waits, then reads the
-        // committed counter: seqs are unique, and gapless because a
-        // rolled-back batch takes its increments with it. The cost is that
-        // writers of one conversation commit in turn; a sequence (nextval)
-        // would not wait but leaves gaps on rollback, and max(seq) + 1 races
-        // between nodes. created_at never goes back within a conversation
-        // (pending deliveries page by it).
-        //
-        // A retry of a tempId already stored (committed, or earlier in this
-        // batch) leaves the counter alone and inserts nothing; two first
-        // tries racing on two nodes meet at the unique tempId index, and
-        // the loser, run again alone, finds the winner's message.
-        static const std::string append_sql = fmt::format(
-            "WITH c AS (UPDATE conversations SET last_seq = last_seq + 1, "
-            "updated_at = greatest(updated_at, $2) WHERE id = $1 AND ($6::text IS NULL OR "
-            "NOT EXISTS (SELECT 1 FROM messages WHERE sender_id = $4 AND temp_id = $6)) "
-            "RETURNING last_seq, updated_at) "
-            "INSERT INTO messages ({}) SELECT $1, c.last_seq, $3, $4, $5, $6, c.updated_at FROM c "
-            "RETURNING seq, created_at",
-            kMessageColumns);
-        auto appended = db.query(append_sql, Params()
-                                                 .add(**conversation_id)
-                                                 .add(core::now_ms())
-                                                 .add(s.in.id)
-                                                 .add(s.in.from)
-                                                 .add(s.in.text)
-                                                 .add_optional(s.in.temp_id));
-        if (!appended) return core::fail(std::move(appended.error()));
-        if (appended->size() == 0) {
-          auto original = found_original(db, s);
-          if (!original) return core::fail(std::move(original.error()));
-          if (!*original) return core::fail(core::Error::internal("conversation row missing"));
-          return {};
-        }
-        Message& m = s.out.message;
-        m.id = s.in.id;
-        m.conversation_id = std::move(**conversation_id);
-        m.seq = appended->integer(0, 0);
-        m.from = s.in.from;
-        m.text = s.in.text;
-        m.temp_id = s.in.temp_id;
-        m.created_at = appended->integer(0, 1);
-        m.in_group = s.out.members != nullptr;
-        return {};
-      },
-      [done = std::move(done)](const core::Error* failure, AppendState& s) {
-        if (failure) return done(core::fail(*failure));
-        if (s.not_found) return done(core::fail(core::ErrorCode::not_found, s.not_found));
-        done(std::move(s.out));
-      });
+  enqueue(std::make_unique<AppendOp>(*this, std::move(message), std::move(done)));
 }
 
 void PgStore::read_history(HistoryQuery query, Callback<std::optional<History>> done) {

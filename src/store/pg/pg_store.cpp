@@ -130,27 +130,82 @@ void PgStore::writer_loop() {
   }
 }
 
+std::size_t PgStore::pipelined_run(std::vector<std::unique_ptr<WriteOp>>& ops, std::size_t from,
+                                   std::vector<Statement>& statements,
+                                   std::vector<PipelinedWrite*>& writes) {
+  std::size_t next = from;
+  while (next < ops.size() && writes.size() < kMaxPipeline) {
+    auto* write = dynamic_cast<PipelinedWrite*>(ops[next].get());
+    if (write == nullptr) break;
+    auto statement = write->statement();
+    if (!statement) break;
+    statements.push_back(std::move(*statement));
+    writes.push_back(write);
+    ++next;
+  }
+  return next;
+}
+
 core::Result<void> PgStore::try_transaction(std::vector<std::unique_ptr<WriteOp>>& ops,
                                             bool& commit_sent) {
   commit_sent = false;
   locked_groups_.clear();  // the locks of the last transaction are gone
-  if (auto r = writer_conn_.exec("BEGIN"); !r) return r;
   auto rollback = [this] {
     (void)writer_conn_.exec("ROLLBACK");
     cache_ = WriterCache{};
   };
-  for (auto& op : ops) {
-    if (auto r = op->apply(writer_conn_); !r) {
-      rollback();
-      return r;
+  // Writes whose statement the caches can say (a message to a known direct
+  // conversation) go in pipelines: one round trip for a row of them, with
+  // BEGIN ahead of the first and COMMIT after the last when they end the
+  // batch; the others run one statement at a time.
+  bool begun = false;
+  bool committed = false;
+  std::size_t next = 0;
+  while (next < ops.size() || !committed) {
+    std::vector<Statement> statements;
+    std::vector<PipelinedWrite*> writes;
+    if (!begun) statements.push_back(Statement{"BEGIN", {}});
+    next = pipelined_run(ops, next, statements, writes);
+    const bool ends = next == ops.size();
+    if (ends) statements.push_back(Statement{"COMMIT", {}});
+    if (!begun && writes.empty() && !ends) {
+      // Only BEGIN: the next write runs alone.
+      if (auto r = writer_conn_.exec("BEGIN"); !r) return r;
+    } else if (!statements.empty()) {
+      commit_sent = ends;
+      auto results = writer_conn_.pipeline(statements);
+      if (!results) {
+        cache_ = WriterCache{};
+        return core::fail(std::move(results.error()));
+      }
+      for (auto& r : *results) {
+        if (!r) {
+          rollback();
+          return core::fail(std::move(r.error()));
+        }
+      }
+      const std::size_t first = begun ? 0 : 1;
+      for (std::size_t i = 0; i < writes.size(); ++i)
+        writes[i]->absorb(writer_conn_, *(*results)[first + i]);
+      committed = ends;
     }
-  }
-  commit_sent = true;
-  if (auto r = writer_conn_.exec("COMMIT"); !r) {
-    // Rolled back, or (connection lost) unknown: either way nothing is
-    // acknowledged, and the cache may hold what did not commit.
-    cache_ = WriterCache{};
-    return r;
+    begun = true;
+    if (next < ops.size() && !committed) {
+      // A write the pipeline could not take.
+      if (auto r = ops[next]->apply(writer_conn_); !r) {
+        rollback();
+        return r;
+      }
+      ++next;
+      if (next == ops.size()) {
+        commit_sent = true;
+        if (auto r = writer_conn_.exec("COMMIT"); !r) {
+          cache_ = WriterCache{};
+          return r;
+        }
+        committed = true;
+      }
+    }
   }
   stats_.batches.fetch_add(1, std::memory_order_relaxed);
   stats_.writes.fetch_add(ops.size(), std::memory_order_relaxed);

@@ -8,6 +8,13 @@
 //   group commit), then hands the batch to the completion thread, which runs
 //   the callbacks in commit order. Under light load a single write commits
 //   at once; under a burst the batch grows by itself, up to kMaxBatch.
+// - Round trips: a write whose statement the writer's caches can say
+//   without asking the database (a message to a direct conversation it has
+//   seen) is a PipelinedWrite. A row of those goes to the server in libpq's
+//   pipeline mode, one round trip for them all, with BEGIN and COMMIT in it
+//   when they open and end the batch: a batch of such messages costs one
+//   round trip, not one per message. The others (a new pair, a group send,
+//   which must lock the group first, receipts) run one statement at a time.
 // - Reads run on `pool_size` threads, each job borrowing one of `pool_size`
 //   read connections; MVCC means they never wait behind the writer.
 // - Several nodes: a message's seq comes from an UPDATE of its
@@ -100,6 +107,20 @@ class PgStore final : public Store {
 
   // One write inside a batch transaction (store/write_op.hpp).
   using WriteOp = store::WriteOp<Connection>;
+  // A write that can also run as one statement of a pipeline: the writer
+  // sends the statements of such writes in a row together, one round trip
+  // for them all (BEGIN and COMMIT included when the batch is only those).
+  class PipelinedWrite {
+   public:
+    virtual ~PipelinedWrite() = default;
+    // Its statement, when the writer's caches let it say it now, without
+    // asking the database; nullopt: it runs by apply().
+    virtual std::optional<Statement> statement() = 0;
+    // The statement's rows; may ask the database more (after the commit
+    // when the pipeline held it: reads only). A failure here is this
+    // write's own, reported by its finish().
+    virtual void absorb(Connection& db, Rows& rows) = 0;
+  };
 
   // What the writer remembers between batches so that a send is usually one
   // statement: users known to exist and direct conversations' ids and pairs
@@ -142,11 +163,24 @@ class PgStore final : public Store {
   // (40P01) or a serialization failure, before its writes are tried alone.
   static constexpr int kMaxBatchAttempts = 3;
 
+  // A row of writes able to run as one pipeline from ops[from] on (at most
+  // kMaxPipeline), with their statements.
+  std::size_t pipelined_run(std::vector<std::unique_ptr<WriteOp>>& ops, std::size_t from,
+                            std::vector<Statement>& statements,
+                            std::vector<PipelinedWrite*>& writes);
+  static constexpr std::size_t kMaxPipeline = 1024;
+
   core::Result<bool> user_exists(Connection& db, const std::string& id);
   // append_message's steps (pg_messages.cpp): where the message goes (its
   // conversation's id; nullopt when nowhere: not found, or a retry whose
   // original the state now holds), and the insert.
   struct AppendState;
+  class AppendOp;
+  core::Result<void> apply_append(Connection& db, AppendState& s);
+  // The append's statement when the caches know where it goes.
+  std::optional<Statement> pipelined_append(AppendState& s);
+  core::Result<void> appended(Connection& db, AppendState& s, std::string conversation_id,
+                              Rows& rows);
   core::Result<std::optional<std::string>> destination(Connection& db, AppendState& s);
   core::Result<std::optional<std::string>> direct_destination(Connection& db, AppendState& s);
   // What a message to conversation `id` from `sender` appends to. Not
