@@ -437,9 +437,14 @@ int run() {
   obs::log(obs::Level::info, "received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 
   server.stop();
-  eio.close_all();
-  if (echo) echo->close_all();
   const auto deadline = std::chrono::steady_clock::now() + settings.shutdown_timeout;
+  // Every session hears its close before the I/O threads stop (io.stop()
+  // drops what is still queued), and before the broker and the store go.
+  bool closed = eio.close_all(deadline);
+  if (echo) closed = echo->close_all(deadline) && closed;
+  if (!closed) {
+    obs::log(obs::Level::warn, "Engine.IO sessions still closing at the shutdown deadline");
+  }
   while (server.connections() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

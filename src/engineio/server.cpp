@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <condition_variable>
 #include <cstdint>
 #include <list>
 #include <mutex>
@@ -240,7 +241,11 @@ class SessionImpl final : public Session,
   asio::io_context& context() { return ctx_; }
 
   // Session thread, once, after creation: answers the polling handshake.
+  // close_all() may have found the session in the registry and closed it
+  // before this ran: a handler made now would never hear a close, and it
+  // and the session would hold each other forever.
   void open_polling(const http::Reply& reply) {
+    if (fsm_.closed()) return reply(error_response(EioError::forbidden, 503));
     run(fsm_.resume(event::Open{false}), &reply);
     handler_ = srv_->factory(shared_from_this());
   }
@@ -286,6 +291,12 @@ class SessionImpl final : public Session,
     auto gone = std::move(ws_);
     run(fsm_.resume(event::WsClosed{}));
   }
+
+  // The server's end, its I/O threads stopped with the session still open
+  // (its close never ran): drops the handler, which holds the session, so
+  // that neither outlives the server. The handler hears no close: the
+  // layer above is being torn down too.
+  void abandon() { handler_.reset(); }
 
  private:
   // Does what the state machine says, in order. `request`: the HTTP request
@@ -534,6 +545,8 @@ Server::Server(Options options, net::IoPool& io, obs::Metrics& metrics, HandlerF
 
 // Sessions still registered (lingering for a last poll at shutdown) hold the
 // server and the registry holds them: dropping the registry breaks the cycle.
+// One whose close never ran (close_all() not called, or past its deadline)
+// also holds its handler, which holds it: abandon() breaks that one.
 Server::~Server() {
   std::unordered_map<std::string, std::shared_ptr<SessionImpl>> left;
   {
@@ -541,6 +554,7 @@ Server::~Server() {
     left.swap(impl_->registry);
     impl_->per_ip.clear();
   }
+  for (auto& [sid, s] : left) s->abandon();
 }
 
 void Server::mount(http::Router& router, const std::string& path) {
@@ -553,16 +567,31 @@ std::shared_ptr<http::UpgradeHandler> Server::upgrade_handler() {
   return std::make_shared<UpgradeAdapter>(impl_);
 }
 
-void Server::close_all() {
+bool Server::close_all(std::chrono::steady_clock::time_point deadline) {
   std::vector<std::shared_ptr<SessionImpl>> all;
   {
     std::lock_guard lock(impl_->mutex);
     impl_->closing = true;
     for (auto& [sid, s] : impl_->registry) all.push_back(s);
   }
+  // Shared with the posted closes: one may still run after a wait that
+  // timed out.
+  struct Pending {
+    std::mutex mutex;
+    std::condition_variable done;
+    std::size_t left = 0;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->left = all.size();
   for (auto& s : all) {
-    asio::post(s->context(), [s] { s->close("server shutting down"); });
+    asio::post(s->context(), [s, pending] {
+      s->close("server shutting down");
+      std::lock_guard lock(pending->mutex);
+      if (--pending->left == 0) pending->done.notify_all();
+    });
   }
+  std::unique_lock lock(pending->mutex);
+  return pending->done.wait_until(lock, deadline, [&] { return pending->left == 0; });
 }
 
 std::size_t Server::sessions() const {

@@ -62,14 +62,21 @@ struct Options {
 class Server {
  public:
   Server(Options options, net::IoPool& io, obs::Metrics& metrics, HandlerFactory factory);
+  // The I/O threads no longer run (IoPool::stop(), or never started): the
+  // sessions left are let go of from this thread.
   ~Server();
 
   // Routes the polling requests of `path` ("/socket.io") to this server.
   void mount(http::Router& router, const std::string& path);
   // For http::Server::on_upgrade(path, ...).
   std::shared_ptr<http::UpgradeHandler> upgrade_handler();
-  // Closes every session (shutdown). Thread-safe.
-  void close_all();
+  // Shutdown: refuses new sessions, closes every session on its thread and
+  // waits until each close has run (the layer above has heard on_close), or
+  // until `deadline`; false if it passed first. A close still queued when
+  // the I/O threads stop would never run: its session and its handler hold
+  // each other, and both would outlive the server. Any thread but an I/O
+  // thread, which it would wait for.
+  bool close_all(std::chrono::steady_clock::time_point deadline);
   std::size_t sessions() const;
 
   class Impl;
