@@ -485,38 +485,73 @@ void PgStore::mark_read(ReadRequest request, Callback<std::optional<ReadOutcome>
       });
 }
 
+namespace {
+
+// A delivered cursor's advance, in one statement (so that it can join a
+// pipeline): the cursor as it was, and the move and its receipt mark when it
+// goes forward. FOR UPDATE: concurrent advances (other nodes) take turns,
+// and each sees the cursor as the previous one left it (READ COMMITTED
+// re-reads the row once the lock is granted).
+const std::string& advance_delivered_sql() {
+  static const std::string sql = fmt::format(
+      "WITH old AS (SELECT delivered_seq FROM conversation_members "
+      "WHERE conversation_id = $1 AND user_id = $2 FOR UPDATE), "
+      "moved AS (UPDATE conversation_members m SET delivered_seq = $3 FROM old "
+      "WHERE m.conversation_id = $1 AND m.user_id = $2 AND old.delivered_seq < $3 "
+      "RETURNING 1), "
+      "marked AS (INSERT INTO receipts (conversation_id, user_id, kind, up_to_seq, at) "
+      "SELECT $1, $2, {}, $3, $4 FROM moved "
+      "ON CONFLICT (conversation_id, user_id, kind, up_to_seq) DO UPDATE SET at = excluded.at) "
+      "SELECT delivered_seq FROM old",
+      static_cast<std::int64_t>(ReceiptKind::delivered));
+  return sql;
+}
+
+}  // namespace
+
+class PgStore::DeliveredOp final : public PgStore::WriteOp, public PgStore::PipelinedWrite {
+ public:
+  DeliveredOp(std::string conversation_id, std::string user_id, std::int64_t seq, EpochMs at,
+              Callback<std::int64_t> done)
+      : conversation_id_(std::move(conversation_id)),
+        user_id_(std::move(user_id)),
+        seq_(seq),
+        at_(at),
+        done_(std::move(done)) {}
+
+  core::Result<void> apply(Connection& db) override {
+    auto rows = db.query(advance_delivered_sql(), params());
+    if (!rows) return core::fail(std::move(rows.error()));
+    absorb(db, *rows);
+    return {};
+  }
+  std::optional<Statement> statement() override {
+    return Statement{advance_delivered_sql(), params()};
+  }
+  // No member: nothing moves.
+  void absorb(Connection& /*db*/, Rows& rows) override {
+    before_ = rows.size() == 1 ? rows.integer(0, 0) : seq_;
+  }
+  void finish(const core::Error* failure) override {
+    if (failure) return done_(core::fail(*failure));
+    done_(before_);
+  }
+
+ private:
+  Params params() const { return Params().add(conversation_id_).add(user_id_).add(seq_).add(at_); }
+
+  std::string conversation_id_;
+  std::string user_id_;
+  std::int64_t seq_;
+  EpochMs at_;
+  std::int64_t before_ = 0;
+  Callback<std::int64_t> done_;
+};
+
 void PgStore::mark_delivered(std::string conversation_id, std::string user_id,
                              std::int64_t up_to_seq, EpochMs at, Callback<std::int64_t> done) {
-  struct State {
-    std::string conversation_id, user_id;
-    std::int64_t seq;
-    EpochMs at;
-    std::int64_t before = 0;
-  };
-  write(
-      State{std::move(conversation_id), std::move(user_id), up_to_seq, at},
-      [](Connection& db, State& s) -> core::Result<void> {
-        s.before = s.seq;  // no member: nothing moves
-        // FOR UPDATE: concurrent advances (other nodes) take turns, so each
-        // sees the cursor as the previous one left it.
-        auto cursor = db.query(
-            "SELECT delivered_seq FROM conversation_members "
-            "WHERE conversation_id = $1 AND user_id = $2 FOR UPDATE",
-            Params().add(s.conversation_id).add(s.user_id));
-        if (!cursor) return core::fail(std::move(cursor.error()));
-        if (cursor->size() == 1) s.before = cursor->integer(0, 0);
-        if (s.before >= s.seq) return {};
-        auto moved = db.query(
-            "UPDATE conversation_members SET delivered_seq = $1 "
-            "WHERE conversation_id = $2 AND user_id = $3",
-            Params().add(s.seq).add(s.conversation_id).add(s.user_id));
-        if (!moved) return core::fail(std::move(moved.error()));
-        return add_mark(db, s.conversation_id, s.user_id, ReceiptKind::delivered, s.seq, s.at);
-      },
-      [done = std::move(done)](const core::Error* failure, State& s) {
-        if (failure) return done(core::fail(*failure));
-        done(s.before);
-      });
+  enqueue(std::make_unique<DeliveredOp>(std::move(conversation_id), std::move(user_id), up_to_seq,
+                                        at, std::move(done)));
 }
 
 void PgStore::pending_deliveries(std::string user_id, std::optional<PendingCursor> after,

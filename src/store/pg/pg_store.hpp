@@ -13,8 +13,10 @@
 //   seen) is a PipelinedWrite. A row of those goes to the server in libpq's
 //   pipeline mode, one round trip for them all, with BEGIN and COMMIT in it
 //   when they open and end the batch: a batch of such messages costs one
-//   round trip, not one per message. The others (a new pair, a group send,
-//   which must lock the group first, receipts) run one statement at a time.
+//   round trip, not one per message; delivered-cursor advances are one
+//   statement each and join the rows too. The others (a new pair, a group
+//   send, which must lock the group first, reads, group changes) run one
+//   statement at a time.
 // - Reads run on `pool_size` threads, each job borrowing one of `pool_size`
 //   read connections; MVCC means they never wait behind the writer.
 // - Several nodes: a message's seq comes from an UPDATE of its
@@ -176,6 +178,7 @@ class PgStore final : public Store {
   // original the state now holds), and the insert.
   struct AppendState;
   class AppendOp;
+  class DeliveredOp;
   core::Result<void> apply_append(Connection& db, AppendState& s);
   // The append's statement when the caches know where it goes.
   std::optional<Statement> pipelined_append(AppendState& s);
