@@ -246,9 +246,21 @@ std::optional<Statement> PgStore::pipelined_append(AppendState& s) {
     s.out.message.to = s.in.to;
     s.pipelined_to = it->second;
   } else {
-    // A direct conversation known here; a group's members need its lock.
+    // A direct conversation known here, or a group this transaction has
+    // locked and read the members of (by a send before this one); another
+    // group needs its lock first.
     const auto key = cache_.direct_keys.find(*s.in.conversation_id);
-    if (key == cache_.direct_keys.end()) return std::nullopt;
+    if (key == cache_.direct_keys.end()) {
+      const auto group = locked_groups_.find(*s.in.conversation_id);
+      if (group == locked_groups_.end()) return std::nullopt;
+      const auto& members = *group->second;
+      if (std::find(members.begin(), members.end(), s.in.from) == members.end()) {
+        return std::nullopt;  // not a member: apply() says so
+      }
+      s.out.members = group->second;
+      s.pipelined_to = *s.in.conversation_id;
+      return Statement{append_sql(), append_params(s.pipelined_to, s.in)};
+    }
     const std::string& pair = key->second;
     const auto colon = pair.find(':');
     if (pair.compare(0, colon, s.in.from) == 0) {

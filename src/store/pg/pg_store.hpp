@@ -14,9 +14,10 @@
 //   pipeline mode, one round trip for them all, with BEGIN and COMMIT in it
 //   when they open and end the batch: a batch of such messages costs one
 //   round trip, not one per message; delivered-cursor advances are one
-//   statement each and join the rows too. The others (a new pair, a group
-//   send, which must lock the group first, reads, group changes) run one
-//   statement at a time.
+//   statement each and join the rows too, and so do sends to a group this
+//   transaction has already locked. The others (a new pair, a group's first
+//   send of the batch, which locks it and reads its members, group changes)
+//   run one statement at a time.
 // - Reads run on `pool_size` threads, each job borrowing one of `pool_size`
 //   read connections; MVCC means they never wait behind the writer.
 // - Several nodes: a message's seq comes from an UPDATE of its
