@@ -131,6 +131,22 @@ sigset_t block_stop_signals() {
   return set;
 }
 
+std::string redis_state_metrics(const cluster::RedisCommands& link) {
+  const auto& s = link.stats();
+  return fmt::format(
+      "# HELP parley_redis_state_connected 1 while the link for the counts the nodes share "
+      "(presence, socket and rate limits) is up.\n"
+      "# TYPE parley_redis_state_connected gauge\nparley_redis_state_connected {}\n"
+      "# HELP parley_redis_state_commands_total Commands of that link, by outcome "
+      "(answered; unanswered: a link broke; not_sent: down or queue full, answered by this "
+      "node alone).\n"
+      "# TYPE parley_redis_state_commands_total counter\n"
+      "parley_redis_state_commands_total{{outcome=\"answered\"}} {}\n"
+      "parley_redis_state_commands_total{{outcome=\"unanswered\"}} {}\n"
+      "parley_redis_state_commands_total{{outcome=\"not_sent\"}} {}\n",
+      link.connected() ? 1 : 0, s.answered.load(), s.unanswered.load(), s.not_sent.load());
+}
+
 std::string redis_broker_metrics(const cluster::RedisBroker& broker) {
   const auto& s = broker.stats();
   return fmt::format(
@@ -273,6 +289,7 @@ int run() {
         .tick = std::max(settings.cluster_node_ttl / 3, std::chrono::milliseconds(100))});
     presence = std::make_unique<cluster::RedisPresence>(*state_link, settings.redis_prefix,
                                                         settings.cluster_node_ttl);
+    metrics.collector([&link = *state_link] { return redis_state_metrics(link); });
     send_limiter = std::make_unique<cluster::RedisRateLimit>(
         *state_link, settings.redis_prefix, "messages", settings.rate_limit_messages_per_sec,
         settings.rate_limit_messages_burst, !settings.rate_limit_disabled);

@@ -112,6 +112,7 @@ describe('good configuration', () => {
     assert.equal((await request(srv.url, '/api/auth/me', { token: u.token })).status, 200);
     const metrics = await request(srv.url, '/metrics');
     assert.match(metrics.text, /^parley_broker_redis_connected 0$/m);
+    assert.match(metrics.text, /^parley_redis_state_connected 0$/m);
   });
 
   test('THREADS=1 serves requests', async () => {

@@ -76,7 +76,10 @@ bool RedisCommands::connected() const {
 bool RedisCommands::send(std::vector<std::string> args, Handler handler) {
   {
     std::lock_guard lock(mutex_);
-    if (!up_ || queue_.size() >= options_.max_queued) return false;
+    if (!up_ || queue_.size() >= options_.max_queued) {
+      stats_.not_sent.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
     queue_.push_back(Command{std::move(args), std::move(handler)});
   }
   wake_.notify_one();
@@ -99,7 +102,10 @@ bool RedisCommands::eval(ScriptId script, std::vector<std::string> keys,
                          std::vector<std::string> args, Handler handler) {
   {
     std::lock_guard lock(mutex_);
-    if (!up_ || queue_.size() >= options_.max_queued) return false;
+    if (!up_ || queue_.size() >= options_.max_queued) {
+      stats_.not_sent.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
     queue_.push_back(
         Command{evalsha(script, std::move(keys), std::move(args)), std::move(handler)});
   }
@@ -120,6 +126,7 @@ void RedisCommands::fail_all() {
     up_ = false;
     failed.swap(queue_);
   }
+  stats_.unanswered.fetch_add(failed.size(), std::memory_order_relaxed);
   for (auto& c : failed) c.handler(nullptr);
 }
 
@@ -197,12 +204,14 @@ std::string RedisCommands::serve(RedisConnection& conn) {
       conn.append(std::span<const std::string_view>(views));
     }
     if (auto sent = conn.flush(); !sent) {
+      stats_.unanswered.fetch_add(batch.size(), std::memory_order_relaxed);
       for (auto& c : batch) c.handler(nullptr);
       return sent.error();
     }
     while (!batch.empty()) {
       auto reply = next_reply(conn, options_.io_timeout);
       if (!reply) {
+        stats_.unanswered.fetch_add(batch.size(), std::memory_order_relaxed);
         for (auto& c : batch) c.handler(nullptr);
         return reply.error();
       }
@@ -212,10 +221,12 @@ std::string RedisCommands::serve(RedisConnection& conn) {
         // A refused command leaves its user's state unknown: the link is
         // dropped, so that the next one resynchronises it.
         std::string refused(text_of(**reply));
+        stats_.unanswered.fetch_add(1 + batch.size(), std::memory_order_relaxed);
         c.handler(nullptr);
         for (auto& rest : batch) rest.handler(nullptr);
         return "refused: " + refused;
       }
+      stats_.answered.fetch_add(1, std::memory_order_relaxed);
       c.handler(reply->get());
     }
   }

@@ -53,6 +53,13 @@ struct RedisCommandsOptions {
   std::size_t max_queued = kDefaultRedisMaxQueuedCommands;
 };
 
+// Counters for metrics; any thread may read them.
+struct RedisCommandsStats {
+  std::atomic<std::uint64_t> answered{0};    // replies handed to their handlers
+  std::atomic<std::uint64_t> unanswered{0};  // handlers given no reply (a link broke)
+  std::atomic<std::uint64_t> not_sent{0};    // send() refused: link down or queue full
+};
+
 class RedisCommands {
  public:
   // The reply, or null when there was none (the link broke first).
@@ -85,6 +92,7 @@ class RedisCommands {
   void stop();
 
   bool connected() const;
+  const RedisCommandsStats& stats() const { return stats_; }
 
  private:
   struct Command {
@@ -98,6 +106,7 @@ class RedisCommands {
   void fail_all();
 
   const RedisCommandsOptions options_;
+  RedisCommandsStats stats_;
   std::vector<std::string> scripts_;  // Lua text, by ScriptId
   std::vector<std::string> shas_;     // their SHA1s, once loaded (connection thread)
   std::function<void()> on_link_up_;
