@@ -25,21 +25,10 @@ namespace {
 
 using test::kEventDeadline;
 using test::Received;
+using test::wait_until;
 
 std::unique_ptr<RedisBroker> make_node(const std::string& url, const std::string& prefix) {
   return std::make_unique<RedisBroker>(test::test_broker_options(url, prefix));
-}
-
-// For a state with no event to wait on (a counter): checks it every few
-// milliseconds until the deadline.
-template <typename Predicate>
-bool wait_until(Predicate done) {
-  const auto deadline = std::chrono::steady_clock::now() + kEventDeadline;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
 }
 
 // Publishes `count` payloads on another thread; true when that finished

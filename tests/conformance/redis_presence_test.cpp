@@ -22,19 +22,10 @@ namespace parley::cluster {
 namespace {
 
 using test::kEventDeadline;
+using test::wait_until;
 using Admission = PresenceRegistry::Admission;
 
 constexpr std::chrono::milliseconds kShortTtl{300};
-
-template <typename Predicate>
-bool wait_until(Predicate done) {
-  const auto deadline = std::chrono::steady_clock::now() + kEventDeadline;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
 
 // What a node's change handler was told, in order.
 struct ChangeLog {

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <thread>
 
 #include <tl/expected.hpp>
 
@@ -24,6 +25,18 @@ namespace parley::test {
 // fails: far above what any of them takes, so only a bug reaches it, even
 // under the sanitizers on a busy machine.
 inline constexpr std::chrono::seconds kEventDeadline{20};
+
+// For a state with no event to wait on (a counter, a link's state): checks
+// it every few milliseconds until kEventDeadline; false if it never held.
+template <typename Predicate>
+bool wait_until(Predicate done) {
+  const auto deadline = std::chrono::steady_clock::now() + kEventDeadline;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
 
 bool in_ci();
 
