@@ -36,6 +36,7 @@ struct ChatSockets::SocketState {
   std::string token;  // re-checked every revalidate_every
   // Socket thread only.
   chat::DeviceFeed feed;
+  bool reorder_timer = false;  // a timer will send what waits for a gap
   // Typing indicators to each peer ("u:<id>") or conversation ("c:<id>"),
   // kept in order: a peer's conversation id once known, and the
   // indicators waiting for a lookup.
@@ -213,6 +214,8 @@ void ChatSockets::authorize(const std::shared_ptr<socketio::Socket>& socket,
                         st->slot.registry = &presence_;
                         st->slot.user = principal->user.id;
                         st->came_online = a.came_online;
+                        st->feed = chat::DeviceFeed(chat::DeviceFeed::kDefaultMaxHeld,
+                                                    options_.reorder_wait);
                         st->user = std::move(principal->user);
                         st->claims = std::move(principal->claims);
                         st->token = token;
@@ -342,6 +345,26 @@ void ChatSockets::deliver(const std::shared_ptr<socketio::Socket>& socket,
                         });
 }
 
+void ChatSockets::send_feed(const std::shared_ptr<socketio::Socket>& socket,
+                            const std::vector<chat::OutgoingPtr>& items) {
+  for (const auto& item : items) deliver(socket, item);
+  SocketState* st = state(socket);
+  if (!st || st->reorder_timer) return;
+  const auto due = st->feed.next_due();
+  if (!due) return;
+  st->reorder_timer = true;
+  const auto wait =
+      std::chrono::ceil<std::chrono::milliseconds>(*due - chat::DeviceFeed::Clock::now());
+  socket->after(std::max(wait, std::chrono::milliseconds(1)),
+                [this, weak = std::weak_ptr<socketio::Socket>(socket)] {
+                  auto s = weak.lock();
+                  SocketState* waiting = s ? state(s) : nullptr;
+                  if (!waiting || !s->connected()) return;
+                  waiting->reorder_timer = false;
+                  send_feed(s, waiting->feed.due(chat::DeviceFeed::Clock::now()));
+                });
+}
+
 void ChatSockets::message(chat::Committed committed) {
   if (!sio_) return;
   // The recipient's (a group's members') sockets and the sender's other
@@ -357,8 +380,9 @@ void ChatSockets::message(chat::Committed committed) {
   sio_->for_each_in_rooms(
       rooms,
       [this, item](const std::shared_ptr<socketio::Socket>& s) {
-        SocketState* st = state(s);
-        if (st && st->feed.live(item)) deliver(s, item);
+        if (SocketState* st = state(s)) {
+          send_feed(s, st->feed.live(item, chat::DeviceFeed::Clock::now()));
+        }
       },
       committed.origin);
 }
@@ -568,12 +592,17 @@ void ChatSockets::on_send(const std::shared_ptr<socketio::Socket>& socket, socke
   }
   auto ack_id = e.ack_id;
   messenger_.send(
-      std::move(req), std::move(type_errors), [socket, ack_id](core::Result<chat::Sent> r) {
-        if (!ack_id) return;
+      std::move(req), std::move(type_errors), [this, socket, ack_id](core::Result<chat::Sent> r) {
+        if (!ack_id && !r) return;
         // Encoded on the socket's thread: the store's thread only hands over.
         auto result = std::make_shared<core::Result<chat::Sent>>(std::move(r));
-        socket->post([socket, ack_id, result] {
+        socket->post([this, socket, ack_id, result] {
           const auto& sent = *result;
+          // Not sent back to this device: it leaves no gap in its feed.
+          if (SocketState* sender = state(socket); sender && sent) {
+            send_feed(socket, sender->feed.own(sent->message.conversation_id, sent->message.seq));
+          }
+          if (!ack_id) return;
           socket->ack(*ack_id,
                       sent ? "[{\"ok\":true,\"message\":" + message_json(sent->message) + "}]"
                            : ack_error(sent.error()));

@@ -63,6 +63,9 @@ struct ChatSocketOptions {
   // PRESENCE_SCOPE=contacts: presence reaches only users who share a
   // conversation, and users:online lists only them.
   bool presence_contacts_only = false;
+  // DELIVERY_REORDER_MS: how long a live message with a gap below it waits
+  // for the missing ones (several nodes writing one conversation).
+  std::chrono::milliseconds reorder_wait = chat::DeviceFeed::kDefaultReorderWait;
 };
 
 class ChatSockets final : public socketio::Application, public chat::DeliverySink {
@@ -103,6 +106,10 @@ class ChatSockets final : public socketio::Application, public chat::DeliverySin
   std::string token_of(const socketio::Socket& socket) const;
   // Socket thread: sends one message:received, asking for the ack.
   void deliver(const std::shared_ptr<socketio::Socket>& socket, const chat::OutgoingPtr& item);
+  // Socket thread: delivers what the device's feed answered, and arms the
+  // timer that sends what waits for a gap once its wait is over.
+  void send_feed(const std::shared_ptr<socketio::Socket>& socket,
+                 const std::vector<chat::OutgoingPtr>& items);
   void replay_when_drained(const std::shared_ptr<socketio::Socket>& socket);
   void replay(const std::shared_ptr<socketio::Socket>& socket);
   // Socket thread: checks the socket's token again after revalidate_every,

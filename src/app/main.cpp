@@ -312,6 +312,7 @@ int run() {
   copt.max_sockets_per_user = static_cast<std::size_t>(settings.max_sockets_per_user);
   copt.revalidate_every = std::max(settings.auth_cache, std::chrono::milliseconds(1000));
   copt.presence_contacts_only = settings.presence_contacts_only;
+  copt.reorder_wait = settings.delivery_reorder_wait;
   // One node: LocalBroker. REDIS_URL: RedisBroker, which connects in the
   // background (the node serves its own sockets while Redis is down).
   std::unique_ptr<cluster::Broker> broker_owner;

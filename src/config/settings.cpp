@@ -287,6 +287,11 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
                           std::pair{"CLUSTER_NODE_TTL_MS", &s.cluster_node_ttl}}) {
     if (auto r = ms(key, *dst); !r) return Fail(r.error());
   }
+  {
+    int reorder_ms = 0;
+    PARLEY_TRY_ASSIGN(reorder_ms, parse_int(env, "DELIVERY_REORDER_MS", 250, 0, 60000));
+    s.delivery_reorder_wait = std::chrono::milliseconds(reorder_ms);
+  }
   PARLEY_TRY_ASSIGN(s.rate_limit_auth_per_min,
                     parse_int(env, "RATE_LIMIT_AUTH_PER_MIN", 20, 1, 1000000));
   PARLEY_TRY_ASSIGN(s.rate_limit_messages_per_sec,

@@ -67,6 +67,10 @@ struct Settings {
   // MAX_SOCKETS_PER_USER after its last heartbeat (it sends one every third
   // of this). A node killed without a word has its users go offline then.
   std::chrono::milliseconds cluster_node_ttl{15000};
+  // How long a live message waits for the messages of its conversation
+  // below it that have not reached this node yet (several nodes writing
+  // one conversation), so each device gets them in seq order; 0: never.
+  std::chrono::milliseconds delivery_reorder_wait{250};
 
   // --- auth
   std::string jwt_secret;
