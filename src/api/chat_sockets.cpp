@@ -361,7 +361,9 @@ void ChatSockets::send_feed(const std::shared_ptr<socketio::Socket>& socket,
                   SocketState* waiting = s ? state(s) : nullptr;
                   if (!waiting || !s->connected()) return;
                   waiting->reorder_timer = false;
-                  send_feed(s, waiting->feed.due(chat::DeviceFeed::Clock::now()));
+                  // The gap did not fill live: the store has what is missing.
+                  if (waiting->feed.resync_due(chat::DeviceFeed::Clock::now())) return replay(s);
+                  send_feed(s, {});
                 });
 }
 

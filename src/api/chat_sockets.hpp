@@ -107,7 +107,7 @@ class ChatSockets final : public socketio::Application, public chat::DeliverySin
   // Socket thread: sends one message:received, asking for the ack.
   void deliver(const std::shared_ptr<socketio::Socket>& socket, const chat::OutgoingPtr& item);
   // Socket thread: delivers what the device's feed answered, and arms the
-  // timer that sends what waits for a gap once its wait is over.
+  // timer that, once a wait for a gap is over, replays what is pending.
   void send_feed(const std::shared_ptr<socketio::Socket>& socket,
                  const std::vector<chat::OutgoingPtr>& items);
   void replay_when_drained(const std::shared_ptr<socketio::Socket>& socket);

@@ -83,15 +83,21 @@ std::vector<OutgoingPtr> DeviceFeed::own(const std::string& conversation_id, std
   return out;
 }
 
-std::vector<OutgoingPtr> DeviceFeed::due(Clock::time_point now) {
-  std::vector<OutgoingPtr> out;
-  if (waiting_conversations_ == 0) return out;
+bool DeviceFeed::resync_due(Clock::time_point now) {
+  const auto due = next_due();
+  if (!due || now < *due || replaying_) return false;
   for (auto& [id, c] : conversations_) {
-    if (c.waiting.empty() || now < c.waiting_since + reorder_wait_) continue;
-    release(c, out, true);
-    --waiting_conversations_;
+    for (auto& [seq, item] : c.waiting) {
+      // Beyond the hold: pending in the store if it is to this user, as in
+      // any replay.
+      if (held_.size() < max_held_) held_.push_back(std::move(item));
+    }
+    c.waiting.clear();
   }
-  return out;
+  waiting_conversations_ = 0;
+  replaying_ = true;
+  after_.reset();
+  return true;
 }
 
 std::optional<DeviceFeed::Clock::time_point> DeviceFeed::next_due() const {

@@ -15,9 +15,11 @@
 //   gap below it (a seq after the last sent is missing) waits, up to
 //   `reorder_wait`, for the missing ones; they are sent first, then it. The
 //   device's own messages leave no gap (own()). A wait that ends with the
-//   gap still there sends what waited; a message arriving after that is
-//   still sent, late, never dropped (the device's ack of a later one has
-//   already moved its user's delivered cursor past it).
+//   gap still there starts a replay from the store (the publication was
+//   lost: Redis restarted, a node cut off), which sends what is pending in
+//   order, then what waited. A message arriving after that is still sent,
+//   late, never dropped (the device's ack of a later one has already moved
+//   its user's delivered cursor past it).
 // - Duplicates: a conversation keeps the seqs sent in a window (its
 //   highest, and which of the kSeqWindow below it); a message it holds is
 //   dropped (a message committed just before the connect reaches the device
@@ -94,10 +96,14 @@ class DeviceFeed {
   // to this device, and counts as sent here so that it leaves no gap. What
   // waited for it is answered, in order.
   std::vector<OutgoingPtr> own(const std::string& conversation_id, std::int64_t seq);
-  // The messages whose wait for a gap is over at `now`, in order per
-  // conversation; and when the next wait is over (nullopt: none waits).
-  std::vector<OutgoingPtr> due(Clock::time_point now);
+  // When the next wait for a gap is over (nullopt: none waits).
   std::optional<Clock::time_point> next_due() const;
+  // A wait over at `now` starts a new replay: what waits is held for it
+  // (as live messages are during any replay), and the replay brings what
+  // is pending from the store: a message published while this node was cut
+  // off from the others reaches the device then, in order. True when it
+  // did; the caller replays.
+  bool resync_due(Clock::time_point now);
 
   // A full replay page, all of which is to be sent, in order.
   void page(const std::vector<OutgoingPtr>& items);
