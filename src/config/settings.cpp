@@ -288,8 +288,10 @@ tl::expected<Settings, std::string> load_settings(const Env& env) {
     if (auto r = ms(key, *dst); !r) return Fail(r.error());
   }
   {
+    // One node publishes its commits in commit order: nothing to wait for.
+    const int fallback = s.redis_url.empty() ? 0 : 250;
     int reorder_ms = 0;
-    PARLEY_TRY_ASSIGN(reorder_ms, parse_int(env, "DELIVERY_REORDER_MS", 250, 0, 60000));
+    PARLEY_TRY_ASSIGN(reorder_ms, parse_int(env, "DELIVERY_REORDER_MS", fallback, 0, 60000));
     s.delivery_reorder_wait = std::chrono::milliseconds(reorder_ms);
   }
   PARLEY_TRY_ASSIGN(s.rate_limit_auth_per_min,

@@ -70,7 +70,9 @@ struct Settings {
   // How long a live message waits for the messages of its conversation
   // below it that have not reached this node yet (several nodes writing
   // one conversation), so each device gets them in seq order; 0: never.
-  std::chrono::milliseconds delivery_reorder_wait{250};
+  // Default 250 ms with REDIS_URL, 0 on one node (commit order is
+  // publication order there).
+  std::chrono::milliseconds delivery_reorder_wait{0};
 
   // --- auth
   std::string jwt_secret;

@@ -280,6 +280,20 @@ TEST(LoadSettings, RedisPrefix) {
             kMaxRedisPrefixBytes);
 }
 
+// One node publishes its commits in commit order: no reorder wait unless
+// several nodes share Redis, or it is set.
+TEST(LoadSettings, DeliveryReorderWaitDependsOnRedis) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(load_ok({}).delivery_reorder_wait, milliseconds(0));
+  EXPECT_EQ(load_ok({{"REDIS_URL", "redis://127.0.0.1:6379"}}).delivery_reorder_wait,
+            milliseconds(250));
+  EXPECT_EQ(load_ok({{"DELIVERY_REORDER_MS", "40"}}).delivery_reorder_wait, milliseconds(40));
+  EXPECT_EQ(load_ok({{"REDIS_URL", "redis://127.0.0.1:6379"}, {"DELIVERY_REORDER_MS", "0"}})
+                .delivery_reorder_wait,
+            milliseconds(0));
+  EXPECT_TRUE(contains(load_error({{"DELIVERY_REORDER_MS", "-1"}}), "DELIVERY_REORDER_MS"));
+}
+
 TEST(LoadSettings, PgPoolSize) {
   EXPECT_EQ(load_ok({}).pg_pool_size, 4U);
   EXPECT_EQ(load_ok({{"PG_POOL_SIZE", "8"}}).pg_pool_size, 8U);
