@@ -263,7 +263,7 @@ core::Result<std::vector<core::Result<Rows>>> Connection::pipeline(
   // Each statement's results: its prepare (when new on this session), then
   // its execution.
   std::vector<bool> prepares;
-  const auto named_before = prepared_;
+  std::vector<std::string> prepared_here;  // forgotten again if the pipeline fails
   for (const auto& st : statements) {
     const bool is_new = prepared_.find(std::string(st.sql)) == prepared_.end();
     const std::string name = statement_name(st.sql, st.params.size(), true);
@@ -274,6 +274,7 @@ core::Result<std::vector<core::Result<Rows>>> Connection::pipeline(
       return lost("send");
     }
     prepares.push_back(is_new);
+    if (is_new) prepared_here.emplace_back(st.sql);
   }
   if (PQpipelineSync(conn_) != 1) return lost("sync");
 
@@ -328,7 +329,9 @@ core::Result<std::vector<core::Result<Rows>>> Connection::pipeline(
   PQclear(sync);
   if (PQexitPipelineMode(conn_) != 1) return lost("exit");
   // A prepare the server skipped or refused left no statement behind.
-  if (failed) prepared_ = named_before;
+  if (failed) {
+    for (const auto& sql : prepared_here) prepared_.erase(sql);
+  }
   return out;
 }
 
